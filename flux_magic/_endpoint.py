@@ -1,0 +1,142 @@
+"""``endpoint(url)(map_fn)(df)``: Flux's ``http.endpoint`` with the same currying."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from ._errors import UsageError
+from ._options import Options
+from ._preview import preview_frame
+from ._request import check_url
+from ._rows import check_frame
+from ._secrets import mask_url
+from ._send import ProgressCallback, send_frame
+
+__all__ = ["Endpoint", "Sender", "endpoint"]
+
+
+def endpoint(url: str, **options: Any) -> Endpoint:
+    """Flux's ``http.endpoint(url:)``: returns a function of the mapping function.
+
+    Parameters
+    ----------
+    url : str
+        Where every row is POSTed (http or https). Checked now, before anything is sent.
+    **options
+        concurrency=1, timeout=30.0, sent_when="200", errors="collect", max_redirects=10,
+        max_response_bytes=100 MB, keep_response=0, verify=True. See ``flux_magic.OPTION_DOCS``.
+
+    Examples
+    --------
+    >>> import flux_magic, pandas as pd
+    >>> df = pd.DataFrame({"_value": [1, 2]})
+    >>> send = flux_magic.endpoint(url="http://127.0.0.1:9/")(
+    ...     lambda r: {"headers": {"X-A": "1"}, "data": f"v={r._value}".encode()})
+    >>> send.preview(df)["body"].tolist()
+    ['v=1', 'v=2']
+    """
+    return Endpoint(url, Options.from_kwargs(**options))
+
+
+class Endpoint:
+    """An endpoint waiting for its mapping function: ``Endpoint(map_fn) -> Sender``."""
+
+    def __init__(self, url: str, options: Options | None = None) -> None:
+        self.url = check_url(url)
+        self.options = options or Options()
+
+    def __call__(
+        self,
+        map_fn: Callable[[Any], Any] | None = None,
+        /,
+        *,
+        mapFn: Callable[[Any], Any] | None = None,
+        **kwargs: Any,
+    ) -> Sender:
+        given = [f for f in (map_fn, mapFn, kwargs.pop("map_fn", None)) if f is not None]
+        if "mapfn" in kwargs:
+            warnings.warn(
+                "mapfn= is a typo in Flux's docs; the parameter is mapFn (accepted here).",
+                stacklevel=2,
+            )
+            given.append(kwargs.pop("mapfn"))
+        if kwargs:
+            raise UsageError(
+                f"unexpected argument(s) {', '.join(sorted(kwargs))}; pass the mapping "
+                "function positionally, or as mapFn= / map_fn=. Options go to endpoint()."
+            )
+        if len(given) != 1:
+            raise UsageError(
+                "pass exactly one mapping function, e.g. endpoint(url=...)(lambda r: "
+                '{"headers": {}, "data": b"..."}).'
+            )
+        return Sender(self.url, given[0], self.options)
+
+    def __repr__(self) -> str:
+        return f"Endpoint(url={mask_url(self.url)!r})"
+
+
+class Sender:
+    """Sends one POST per row: ``sender(df)`` or ``df.pipe(sender)``.
+
+    Attributes
+    ----------
+    result : pandas.DataFrame or None
+        The last result, also after an interrupt or a strict-mode failure (partial then).
+    """
+
+    def __init__(self, url: str, map_fn: Callable[[Any], Any], options: Options) -> None:
+        if not callable(map_fn):
+            raise UsageError(
+                f"the mapping function must be callable (e.g. a lambda r: {{...}}), "
+                f"not {type(map_fn).__name__}."
+            )
+        self.url = url
+        self.map_fn = map_fn
+        self.options = options
+        self.result: pd.DataFrame | None = None
+
+    def __call__(
+        self,
+        df: pd.DataFrame,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> pd.DataFrame:
+        """Send every row of ``df``; return it with ``_status``, ``_sent`` and ``_error``.
+
+        ``progress(done, total, sent, failed)`` is called from this thread about ten times a
+        second and once at the end. Setting ``cancel`` (a ``threading.Event``) stops the send
+        promptly; the result still has every row. Ctrl-C raises ``SendInterrupted``, whose
+        ``result`` (also ``self.result``) has every row.
+        """
+        from ._errors import EndpointError, SendInterrupted
+
+        frame = check_frame(df)
+        try:
+            self.result = send_frame(
+                frame, self.map_fn, self.url, self.options, progress=progress, cancel=cancel
+            )
+        except (EndpointError, SendInterrupted) as exc:
+            self.result = exc.result
+            raise
+        return self.result
+
+    def preview(self, df: pd.DataFrame, n: int = 10, *, reveal: bool = False) -> pd.DataFrame:
+        """The requests the first ``n`` rows would make; nothing is sent.
+
+        Columns: row, method, url, headers, body, size, curl, error. Secrets are masked
+        unless ``reveal=True`` (for a paste-able curl command).
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise UsageError(f"n must be a whole number >= 0, not {n!r}.")
+        return preview_frame(check_frame(df), self.map_fn, self.url, n, reveal=reveal)
+
+    def __repr__(self) -> str:
+        name = getattr(self.map_fn, "__name__", type(self.map_fn).__name__)
+        return f"Sender(url={mask_url(self.url)!r}, map_fn={name}, {self.options!r})"

@@ -1,0 +1,113 @@
+"""The sending options, their defaults and their validation — in one place.
+
+The Python API (`flux_magic.endpoint(url, **options)`), the ``%%flux_endpoint`` flags and the
+widget all use these names and defaults.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
+
+from ._errors import UsageError
+
+__all__ = ["DEFAULT_TIMEOUT", "OPTION_DOCS", "Options"]
+
+DEFAULT_TIMEOUT = 30.0
+
+#: One line per option: the reference that README.md, the magic's help and the widget quote.
+OPTION_DOCS: dict[str, str] = {
+    "concurrency": "Requests in flight at once. 1 (default) sends one at a time, in row order, "
+    "as Flux does; N > 1 uses a fixed pool of N workers. The result is always in row order.",
+    "timeout": "Seconds allowed for each request (connect, send, answer). Default 30; None for "
+    "no limit (Flux has none).",
+    "sent_when": '"200" (default, Flux\'s http.endpoint: only status 200 counts as sent) or '
+    '"2xx" (any 2xx counts, like Flux\'s slack/teams/... endpoints).',
+    "errors": '"collect" (default): a failed row gets _sent "false" and a reason in _error, every '
+    'other row still goes. "raise" (strict, Flux): the first failure raises EndpointError, which '
+    "carries the rows sent so far.",
+    "max_redirects": "Redirects followed per request (default 10, as Flux); 0 disables.",
+    "max_response_bytes": "Response bodies are read and thrown away; past this many bytes "
+    "(default 100 MB, as Flux) reading stops and _error says so.",
+    "keep_response": "Keep the first N bytes of each response body in a _response column, for "
+    "debugging (default 0: keep nothing).",
+    "verify": "Verify TLS certificates (default True). False sends to self-signed servers and "
+    "warns.",
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Options:
+    """Validated sending options. See ``OPTION_DOCS`` for what each one means."""
+
+    concurrency: int = 1
+    timeout: float | None = DEFAULT_TIMEOUT
+    sent_when: Literal["200", "2xx"] = "200"
+    errors: Literal["collect", "raise"] = "collect"
+    max_redirects: int = 10
+    max_response_bytes: int = 100 * 1024 * 1024
+    keep_response: int = 0
+    verify: bool = True
+
+    def __post_init__(self) -> None:
+        _check_int("concurrency", self.concurrency, minimum=1)
+        _check_int("max_redirects", self.max_redirects, minimum=0)
+        _check_int("max_response_bytes", self.max_response_bytes, minimum=0)
+        _check_int("keep_response", self.keep_response, minimum=0)
+        if self.timeout is not None:
+            if isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float):
+                raise UsageError(
+                    f"timeout must be a number of seconds or None, not {self.timeout!r}."
+                )
+            if not math.isfinite(self.timeout) or self.timeout <= 0:
+                raise UsageError(
+                    f"timeout must be a positive number of seconds (or None for no limit), "
+                    f"not {self.timeout!r}."
+                )
+        if str(self.sent_when) not in ("200", "2xx"):
+            raise UsageError(
+                f'sent_when must be "200" (Flux: only 200 counts) or "2xx", not {self.sent_when!r}.'
+            )
+        if self.errors not in ("collect", "raise"):
+            raise UsageError(
+                f'errors must be "collect" (report per row) or "raise" (strict, as Flux), '
+                f"not {self.errors!r}."
+            )
+        if not isinstance(self.verify, bool):
+            raise UsageError(f"verify must be True or False, not {self.verify!r}.")
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> Options:
+        """Build options from keyword arguments, naming any unknown one."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise UsageError(
+                f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                f"the options are: {', '.join(sorted(known))}."
+            )
+        if "sent_when" in kwargs and kwargs["sent_when"] == 200:
+            kwargs["sent_when"] = "200"
+        opts = cls(**kwargs)
+        if not opts.verify:
+            warnings.warn(
+                "verify=False: TLS certificates are not checked; anyone on the path can read "
+                "and change these requests.",
+                stacklevel=3,
+            )
+        return opts
+
+    def replace(self, **changes: Any) -> Options:
+        """A copy with some options changed (validated again)."""
+        return replace(self, **changes)
+
+    @property
+    def strict(self) -> bool:
+        return self.errors == "raise"
+
+
+def _check_int(name: str, value: object, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UsageError(f"{name} must be a whole number >= {minimum}, not {value!r}.")

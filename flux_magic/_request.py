@@ -1,0 +1,223 @@
+"""Building one request from one row: call the mapping function, check what it returned.
+
+Follows Flux's ``http.post``: method POST, body = ``data`` verbatim (absent: empty body),
+headers from the ``headers`` record, each value a string, keys canonicalised the way Go does
+(``content-type`` -> ``Content-Type``; a later key with the same canonical form wins).
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from ._errors import HeaderError, MappingError, UsageError
+from ._secrets import mask_url
+
+__all__ = ["Request", "build_request", "canonical_header", "check_url", "describe_row"]
+
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
+_SHORT = 80
+
+
+class Request(NamedTuple):
+    """One prepared POST: headers to add and the body bytes."""
+
+    headers: dict[str, str]
+    body: bytes
+
+
+def check_url(url: object) -> str:
+    """Return ``url`` if it can be posted to (http or https with a host), else explain.
+
+    Examples
+    --------
+    >>> check_url("http://127.0.0.1:8080/hook")
+    'http://127.0.0.1:8080/hook'
+    """
+    if not isinstance(url, str):
+        raise UsageError(f"the URL must be a string such as 'http://host/path', not {url!r}.")
+    shown = mask_url(url)
+    if not url.strip():
+        raise UsageError("the URL is empty; give one such as 'http://127.0.0.1:8080/hook'.")
+    if url != url.strip() or any(c.isspace() for c in url):
+        raise UsageError(
+            f"the URL {shown!r} contains white space; remove it or percent-encode it as %20."
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"the URL {shown!r} cannot be parsed: {exc}.") from None
+    if not parts.scheme:
+        raise UsageError(
+            f"the URL {shown!r} has no scheme; write it as 'http://{url}' or 'https://{url}'."
+        )
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UsageError(
+            f"the URL {shown!r} uses {parts.scheme}://; flux_magic sends HTTP POST requests, "
+            "so only http:// and https:// URLs work."
+        )
+    if not parts.hostname:
+        raise UsageError(f"the URL {shown!r} has no host; write it as 'http://host[:port]/path'.")
+    if port == 0:
+        raise UsageError(f"the URL {shown!r} has port 0, which cannot be connected to.")
+    host = parts.hostname
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            raise UsageError(f"the URL {shown!r} has an invalid IPv6 host {host!r}.") from None
+    return url
+
+
+@functools.lru_cache(maxsize=1024)
+def canonical_header(key: str) -> str:
+    """Go's ``CanonicalMIMEHeaderKey``: ``content-type`` -> ``Content-Type``."""
+    if not _TOKEN.match(key):
+        return key
+    return "-".join(p[:1].upper() + p[1:].lower() for p in key.split("-"))
+
+
+def describe_row(label: Hashable, position: int) -> str:
+    """How messages name a row: by index label, and by position when they differ."""
+    if isinstance(label, int) and label == position:
+        return f"row {label}"
+    return f"row {label!r} (position {position})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHORT else text[: _SHORT - 3] + "..."
+
+
+def build_request(
+    map_fn: Callable[[Any], Any],
+    row: Mapping[Hashable, Any],
+    labels: Sequence[Hashable] | pd.Index,
+    position: int,
+) -> Request:
+    """Call ``map_fn(row)`` and turn its record into a ``Request``, or raise ``MappingError``.
+
+    ``labels`` is the DataFrame's index; it is only read when a message must name the row.
+    """
+    try:
+        obj = map_fn(row)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except MappingError:
+        raise
+    except Exception as exc:
+        label = labels[position]
+        where = describe_row(label, position)
+        hint = ""
+        if isinstance(exc, AttributeError | KeyError):
+            cols = ", ".join(repr(c) for c in row)
+            hint = f" The row's columns are {cols}."
+        raise MappingError(
+            f"the mapping function raised {type(exc).__name__}: {exc} (at {where}).{hint}",
+            row=label,
+            position=position,
+        ) from exc
+    if type(obj) is dict:
+        headers = obj.get("headers")
+        data = obj.get("data", b"")
+        # the common case, checked without building any message
+        if (
+            type(data) is bytes
+            and (headers is None or type(headers) is dict)
+            and (
+                not headers
+                or all(
+                    type(k) is str
+                    and type(v) is str
+                    and _TOKEN.match(k)
+                    and not _FORBIDDEN_IN_VALUE.search(v)
+                    for k, v in headers.items()
+                )
+            )
+        ):
+            return Request(
+                {canonical_header(k): v for k, v in headers.items()} if headers else {},
+                data,
+            )
+    return _to_request(obj, labels[position], position)
+
+
+def _to_request(obj: Any, label: Hashable, position: int) -> Request:
+    where = describe_row(label, position)
+    if not isinstance(obj, Mapping):
+        raise MappingError(
+            f"the mapping function returned {_short(obj)} ({type(obj).__name__}) for {where}; "
+            'it must return a dict such as {"headers": {"Content-Type": "text/plain"}, '
+            '"data": b"..."}.',
+            row=label,
+            position=position,
+        )
+    headers = _headers(obj.get("headers"), where, label, position)
+    data = obj.get("data", b"")
+    if isinstance(data, bytes):
+        body = data
+    elif isinstance(data, bytearray | memoryview):
+        body = bytes(data)
+    elif isinstance(data, str):
+        body = data.encode("utf-8")
+    else:
+        fix = (
+            "json.dumps(...).encode() for JSON"
+            if isinstance(data, dict | list)
+            else "str(...).encode() for text"
+        )
+        if data is None:
+            fix = 'b"" for an empty body, or leave "data" out'
+        raise MappingError(
+            f'"data" must be bytes (or str, sent as UTF-8) but is {_short(data)} '
+            f"({type(data).__name__}) for {where}; use {fix}.",
+            row=label,
+            position=position,
+        )
+    return Request(headers, body)
+
+
+def _headers(raw: Any, where: str, label: Hashable, position: int) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise HeaderError(
+            f'"headers" must be a dict of header name to string value, not {_short(raw)} '
+            f'({type(raw).__name__}), for {where}; e.g. {{"Content-Type": "text/plain"}}.',
+            row=label,
+            position=position,
+        )
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not _TOKEN.match(key):
+            raise HeaderError(
+                f"invalid header name {_short(key)} for {where}: header names are letters, "
+                "digits and !#$%&'*+-.^_`|~ only (no spaces or colons).",
+                row=label,
+                position=position,
+            )
+        if not isinstance(value, str):
+            # Flux's own wording, then the row and the fix.
+            raise HeaderError(
+                f'header value "{key}" must be a string, got {type(value).__name__} for '
+                f"{where}; convert it, e.g. str(...).",
+                row=label,
+                position=position,
+            )
+        if _FORBIDDEN_IN_VALUE.search(value):
+            raise HeaderError(
+                f'header value "{key}" contains a line break or NUL for {where}; that could '
+                "inject extra headers, so it is refused. Remove or escape those characters.",
+                row=label,
+                position=position,
+            )
+        out[canonical_header(key)] = value
+    return out

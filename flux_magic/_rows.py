@@ -1,0 +1,102 @@
+"""The row view handed to mapping functions, built cheaply column by column.
+
+A row is a ``dict`` of column name to value, with attribute access on top: ``r._value``,
+``r.host``, ``r["my col"]``, ``dict(r)`` and ``r.get(k, default)`` all work. Missing values
+(NaN, NaT, None, pd.NA) arrive as ``None``, as Flux's null.
+
+Rows are built a chunk at a time from per-column Python lists (``Series.tolist``), which costs
+about as much as ``itertuples(name=None)`` and keeps names such as ``_value`` that
+``itertuples()`` would rename. Memory stays bounded by the chunk size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from typing import Any
+
+import pandas as pd
+
+from ._errors import UsageError
+
+__all__ = ["CHUNK_ROWS", "Row", "check_frame", "iter_rows"]
+
+CHUNK_ROWS = 2048
+
+
+class Row(dict[Hashable, Any]):
+    """One input row: a dict of column name to value, also readable as attributes.
+
+    Attribute access covers every column whose name is an identifier and does not collide
+    with a dict method (``keys``, ``values``, ``items``, ``get``, ...); use ``r["name"]``
+    for the others.
+
+    Examples
+    --------
+    >>> r = Row({"_value": 3, "my col": "x"})
+    >>> r._value, r["my col"], r.get("missing", 0)
+    (3, 'x', 0)
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            cols = ", ".join(repr(c) for c in self)
+            raise AttributeError(
+                f"the row has no column {name!r}; its columns are {cols}"
+            ) from None
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *(k for k in self if isinstance(k, str))})
+
+    def __repr__(self) -> str:
+        return f"Row({dict.__repr__(self)})"
+
+
+def check_frame(df: object) -> pd.DataFrame:
+    """Return ``df`` if it is a DataFrame that rows can be built from, else explain why not."""
+    if isinstance(df, pd.Series):
+        raise UsageError(
+            "expected a pandas DataFrame, got a Series; use series.to_frame() "
+            "(or df[[column]] instead of df[column])."
+        )
+    if not isinstance(df, pd.DataFrame):
+        hint = " (pd.DataFrame(...) builds one)" if isinstance(df, dict | list) else ""
+        raise UsageError(f"expected a pandas DataFrame, got {type(df).__name__}{hint}.")
+    if isinstance(df.columns, pd.MultiIndex):
+        raise UsageError(
+            "the DataFrame has MultiIndex columns; flatten them first, e.g. "
+            "df.columns = ['_'.join(map(str, c)) for c in df.columns]."
+        )
+    if not df.columns.is_unique:
+        dupes = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        raise UsageError(
+            f"the DataFrame has duplicate column names {', '.join(map(repr, dupes))}; a row "
+            "maps each name to one value. Rename them, e.g. with df.set_axis([...], axis=1)."
+        )
+    return df
+
+
+def _column_values(col: pd.Series) -> list[Any]:
+    values = col.tolist()
+    mask = col.isna()
+    if mask.any():
+        flags = mask.tolist()
+        values = [None if m else v for v, m in zip(values, flags, strict=True)]
+    return values
+
+
+def iter_rows(df: pd.DataFrame, start: int = 0, stop: int | None = None) -> Iterator[Row]:
+    """Yield the rows of ``df[start:stop]`` (by position) as ``Row`` objects."""
+    n = len(df) if stop is None else min(stop, len(df))
+    columns = list(df.columns)
+    for lo in range(start, n, CHUNK_ROWS):
+        chunk = df.iloc[lo : min(lo + CHUNK_ROWS, n)]
+        cols = [_column_values(chunk.iloc[:, j]) for j in range(len(columns))]
+        for values in zip(*cols, strict=True):
+            yield Row(zip(columns, values, strict=True))
+        if not columns:
+            for _ in range(len(chunk)):
+                yield Row()

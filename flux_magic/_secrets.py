@@ -1,0 +1,88 @@
+"""Masking of secrets: header values, URL passwords and token-like query parameters.
+
+Everything a user sees — previews, curl commands, summaries, errors, logs, reprs — goes
+through these functions. Only the bytes actually sent carry the real values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+__all__ = ["MASK", "is_secret_name", "mask_headers", "mask_text", "mask_url", "secret_values"]
+
+MASK = "***"
+
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-auth", "dd-api-key"}
+)
+_SECRET_WORDS = re.compile(r"token|key|secret|passw|pwd|auth|session|signature|credential", re.I)
+# An Authorization-style value keeps its scheme ("Bearer ***") so the user can still tell
+# which kind of credential is configured.
+_SCHEME = re.compile(r"^(Basic|Bearer|Token|Digest|Negotiate|Splunk|GenieKey|Bot|ApiKey)\s+", re.I)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a header or query-parameter name carries a credential."""
+    lowered = name.lower()
+    return lowered in _SECRET_HEADERS or _SECRET_WORDS.search(lowered) is not None
+
+
+def _mask_value(value: str) -> str:
+    m = _SCHEME.match(value)
+    return f"{m.group(1)} {MASK}" if m else MASK
+
+
+def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of ``headers`` with the values of secret-looking headers replaced by ``***``."""
+    return {k: (_mask_value(v) if is_secret_name(k) else v) for k, v in headers.items()}
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password and token-like query values replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user, sep, _password = userinfo.partition(":")
+        netloc = f"{user}:{MASK}@{hostport}" if sep else f"{user}@{hostport}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(is_secret_name(k) for k, _ in pairs):
+            query = urlencode(
+                [(k, MASK if is_secret_name(k) else v) for k, v in pairs],
+                safe="*",
+                quote_via=quote,
+            )
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def secret_values(url: str, headers: Mapping[str, str] | None = None) -> list[str]:
+    """The literal secret strings in a URL and headers, for scrubbing free text."""
+    found: list[str] = []
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            found.append(parts.password)
+        found.extend(v for k, v in parse_qsl(parts.query) if is_secret_name(k) and v)
+    except ValueError:
+        pass
+    for k, v in (headers or {}).items():
+        if is_secret_name(k) and isinstance(v, str) and v:
+            m = _SCHEME.match(v)
+            found.append(v[m.end() :] if m else v)
+    return [s for s in found if len(s) >= 3]
+
+
+def mask_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret replaced by ``***``."""
+    for s in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(s, MASK)
+    return text

@@ -1,0 +1,276 @@
+"""One send from start to finish: the ledger of every row, the sending thread, the caller's
+wait loop (progress, cancel, Ctrl-C) and the result.
+
+The transport runs in a thread of its own. The calling thread only waits, reports progress and
+reacts to a cancel signal or a KeyboardInterrupt. Every row has exactly one entry in the
+ledger, so whatever stops the send, the result accounts for every row:
+
+* answered: ``_status`` is the status code;
+* failed: ``_status`` "" (or the status, for a cut answer) and ``_error`` says why;
+* never attempted: ``_error`` "not sent: ...";
+* in flight when the send was stopped: ``_error`` "outcome unknown: ...".
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
+
+import pandas as pd
+
+from ._errors import EndpointError, MappingError, SendInterrupted
+from ._options import Options
+from ._request import Request, build_request, describe_row
+from ._rows import iter_rows
+from ._secrets import mask_text, mask_url, secret_values
+from ._transport import Outcome, run_transport
+
+__all__ = ["ProgressCallback", "Run", "send_frame"]
+
+ProgressCallback = Callable[[int, int, int, int], Any]
+"""``progress(done, total, sent, failed)``, called from the thread that called the sender."""
+
+#: How often the caller's loop wakes up to report progress and look at the cancel signal.
+POLL_SECONDS = 0.1
+#: After a cancel or interrupt, how long requests already in flight may take to finish.
+GRACE_SECONDS = 1.0
+
+NOT_ATTEMPTED = 0
+IN_FLIGHT = 1
+DONE = 2
+
+
+class Run:
+    """The ledger of one send: per-row state, status, error and counters."""
+
+    def __init__(self, total: int, options: Options, labels: pd.Index, url: str) -> None:
+        self.total = total
+        self.options = options
+        self.labels = labels
+        self.url = url
+        self.state = bytearray(total)
+        self.status = [0] * total
+        self.error = [""] * total
+        self.response: list[bytes | None] | None = [None] * total if options.keep_response else None
+        self.done = 0
+        self.sent = 0
+        self.stop_reason = ""  # "cancelled", "interrupted", "strict"
+        self.failed_position: int | None = None
+        self.failure: BaseException | None = None
+        self.crash: BaseException | None = None
+        self._frozen = False
+        self._lock = threading.Lock()
+        self._ok_any_2xx = options.sent_when == "2xx"
+        self._secrets = secret_values(url)
+
+    # -- what transports call ---------------------------------------------------------
+    @property
+    def stopping(self) -> bool:
+        return bool(self.stop_reason)
+
+    def begin(self, position: int) -> None:
+        self.state[position] = IN_FLIGHT
+
+    def finish(self, position: int, outcome: Outcome) -> None:
+        status, error, response = outcome
+        with self._lock:
+            if self._frozen:
+                return
+            self.state[position] = DONE
+            self.status[position] = status
+            self.done += 1
+            if error:
+                self.error[position] = mask_text(error, self._secrets) if self._secrets else error
+            if self.response is not None:
+                self.response[position] = response
+            if self.is_sent(status) and not error:
+                self.sent += 1
+            elif error and self.options.strict and not self.stop_reason:
+                self.stop("strict", position)
+
+    def fail_mapping(self, position: int, exc: MappingError) -> None:
+        with self._lock:
+            if self._frozen:
+                return
+            self.state[position] = DONE
+            self.done += 1
+            text = str(exc)
+            self.error[position] = "mapping error: " + (
+                mask_text(text, self._secrets) if self._secrets else text
+            )
+            if self.options.strict and not self.stop_reason:
+                self.failure = exc
+                self.stop("strict", position)
+
+    # -- what the caller does -----------------------------------------------------------
+    def is_sent(self, status: int) -> bool:
+        return status == 200 or (self._ok_any_2xx and 200 <= status < 300)
+
+    def stop(self, reason: str, position: int | None = None) -> None:
+        if not self.stop_reason:
+            self.stop_reason = reason
+            self.failed_position = position
+
+    def freeze(self) -> None:
+        """Close the books: rows still in flight or never attempted get their reason."""
+        with self._lock:
+            self._frozen = True
+            why = {"cancelled": "the send was cancelled", "strict": "an earlier row failed"}.get(
+                self.stop_reason, "the send was interrupted"
+            )
+            for pos in range(self.total):
+                state = self.state[pos]
+                if state == NOT_ATTEMPTED:
+                    self.error[pos] = f"not sent: {why} before this row was attempted"
+                elif state == IN_FLIGHT:
+                    self.error[pos] = (
+                        f"outcome unknown: {why} while this request was in flight; "
+                        "the server may or may not have received it"
+                    )
+
+    @property
+    def failed(self) -> int:
+        return self.done - self.sent
+
+    def in_flight(self) -> int:
+        return self.state.count(IN_FLIGHT)
+
+
+def _requests(
+    df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run
+) -> Iterator[tuple[int, Request]]:
+    labels = run.labels
+    for position, row in enumerate(iter_rows(df)):
+        if run.stopping:
+            return
+        try:
+            req = build_request(map_fn, row, labels, position)
+        except MappingError as exc:
+            run.fail_mapping(position, exc)
+            continue
+        yield position, req
+
+
+def _sending_thread(df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run) -> None:
+    try:
+        run_transport(run.url, _requests(df, map_fn, run), run, run.options)
+    except KeyboardInterrupt:  # raised by the mapping function
+        run.stop("interrupted")
+    except BaseException as exc:  # a bug, not a row's failure: surface it to the caller
+        run.crash = exc
+        run.stop("crashed")
+
+
+def send_frame(
+    df: pd.DataFrame,
+    map_fn: Callable[[Any], Any],
+    url: str,
+    options: Options,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> pd.DataFrame:
+    """Send one request per row of ``df`` and return the result DataFrame."""
+    run = Run(len(df), options, df.index, url)
+    if run.total == 0:
+        return assemble(df, run)
+    worker = threading.Thread(
+        target=_sending_thread, args=(df, map_fn, run), name="flux_magic-send", daemon=True
+    )
+    interrupted = False
+    worker.start()
+    try:
+        _wait(worker, run, progress, cancel)
+    except KeyboardInterrupt:
+        interrupted = True
+        run.stop("interrupted")
+        worker.join(GRACE_SECONDS)
+    run.freeze()
+    if progress is not None:
+        progress(run.done, run.total, run.sent, run.failed)
+    if run.crash is not None:
+        raise run.crash
+    if run.stop_reason == "strict":
+        raise _strict_error(df, run)
+    result = assemble(df, run)
+    if interrupted or run.stop_reason == "interrupted":
+        unknown = sum(e.startswith("outcome unknown") for e in run.error)
+        raise SendInterrupted(
+            f"interrupted after {run.done:,} of {run.total:,} rows ({run.sent:,} sent"
+            + (f", {unknown} in flight with unknown outcome" if unknown else "")
+            + "); every row is in the result: exc.result, or sender.result.",
+            result=result,
+        )
+    return result
+
+
+def _wait(
+    worker: threading.Thread,
+    run: Run,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> None:
+    deadline: float | None = None
+    while True:
+        worker.join(POLL_SECONDS)
+        if not worker.is_alive():
+            return
+        if progress is not None:
+            progress(run.done, run.total, run.sent, run.failed)
+        if cancel is not None and cancel.is_set() and not run.stopping:
+            run.stop("cancelled")
+        if run.stopping and run.stop_reason != "strict":
+            deadline = deadline or time.monotonic() + GRACE_SECONDS
+            if time.monotonic() >= deadline:
+                return  # leave the stragglers: freeze() reports them as outcome unknown
+
+
+def assemble(df: pd.DataFrame, run: Run, *, positions: list[int] | None = None) -> pd.DataFrame:
+    """The input columns plus ``_status``, ``_sent`` and (collect mode) ``_error``."""
+    status = run.status
+    error = run.error
+    if positions is not None:
+        out = df.iloc[positions].copy()
+        status = [status[p] for p in positions]
+        error = [error[p] for p in positions]
+    else:
+        out = df.copy(deep=False)
+    codes = {s: str(s) for s in set(status)}
+    codes[0] = ""
+    out["_status"] = pd.Series([codes[s] for s in status], index=out.index, dtype=object)
+    sent = [
+        "true" if run.is_sent(s) and not e else "false" for s, e in zip(status, error, strict=True)
+    ]
+    out["_sent"] = pd.Series(sent, index=out.index, dtype=object)
+    if not run.options.strict:
+        out["_error"] = pd.Series(error, index=out.index, dtype=object)
+    if run.response is not None:
+        kept = run.response if positions is None else [run.response[p] for p in positions]
+        out["_response"] = pd.Series(kept, index=out.index, dtype=object)
+    key = df.attrs.get("flux_group_key")
+    if isinstance(key, list | tuple):
+        out.attrs["flux_group_key"] = [*(c for c in key if c != "_sent"), "_sent"]
+    return out
+
+
+def _strict_error(df: pd.DataFrame, run: Run) -> EndpointError:
+    pos = run.failed_position if run.failed_position is not None else 0
+    attempted = [p for p in range(run.total) if run.state[p] == DONE and p != pos]
+    result = assemble(df, run, positions=attempted)
+    label: Hashable = run.labels[pos]
+    reason = run.error[pos] or "failed"
+    return EndpointError(
+        f"{describe_row(label, pos)} failed, so the send stopped there (strict mode, as Flux): "
+        f"{reason}. {len(attempted):,} row(s) were sent before it; they are in exc.result. "
+        'Use errors="collect" to send every row and report failures per row.',
+        result=result,
+        row=label,
+        position=pos,
+        reason=reason,
+    )
+
+
+def masked_url(url: str) -> str:
+    return mask_url(url)
