@@ -1,0 +1,110 @@
+"""``%flux_endpoint_ui``: open the endpoint widget from a line magic.
+
+Registered by ``%load_ext flux_magic`` through :func:`register`; parsing and the usage
+message live here, the widget in :mod:`flux_magic.widget`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import shlex
+from typing import Any, NoReturn
+
+import pandas as pd
+
+from ._options import DEFAULT_TIMEOUT
+
+__all__ = ["USAGE", "flux_endpoint_ui", "register"]
+
+USAGE = "%flux_endpoint_ui [df] [--url URL] [--concurrency N] [--timeout S] [--sent-when 2xx] \
+[--strict] [-o NAME]"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes become one-line IPython usage errors."""
+
+    def error(self, message: str) -> NoReturn:
+        from IPython.core.error import UsageError
+
+        raise UsageError(f"%flux_endpoint_ui: {message}. Usage: {USAGE}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        from IPython.core.error import UsageError
+
+        raise UsageError(message or self.format_help())
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="%flux_endpoint_ui", add_help=True, description="Open the widget.")
+    parser.add_argument("df", nargs="?", default="", help="DataFrame to choose at first.")
+    parser.add_argument("--url", default="", help="Where to POST.")
+    parser.add_argument("--concurrency", type=int, default=1, help="Requests in flight (1).")
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="Seconds per request (30)."
+    )
+    parser.add_argument(
+        "--sent-when", choices=["200", "2xx"], default="200", help="Statuses counted as sent."
+    )
+    parser.add_argument("--strict", action="store_true", help="Stop at the first failed row.")
+    parser.add_argument("-o", "--output", default="", help="Assign the result to this name.")
+    return parser
+
+
+def flux_endpoint_ui(line: str, shell: Any) -> Any:
+    """Open the endpoint widget: pick a DataFrame, map, preview, send, cancel.
+
+    Usage: ``%flux_endpoint_ui [df] [--url URL] [--concurrency N] [--timeout S]
+    [--sent-when 2xx] [--strict] [-o NAME]``. The options are those of
+    ``flux_magic.endpoint`` and ``%%flux_endpoint``; ``-o`` also assigns the result.
+
+    Examples
+    --------
+    ::
+
+        In [1]: %load_ext flux_magic
+        In [2]: %flux_endpoint_ui
+        In [3]: %flux_endpoint_ui alerts --url http://127.0.0.1:8080/hook -o result
+    """
+    from IPython.core.error import UsageError
+
+    from .widget import EndpointWidget
+
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"%flux_endpoint_ui: {exc}. Usage: {USAGE}") from None
+    args = _parser().parse_args(words)
+    namespace: dict[str, Any] = shell.user_ns
+    df: pd.DataFrame | None = None
+    if args.df:
+        if args.df not in namespace:
+            raise UsageError(f"%flux_endpoint_ui: no variable named {args.df!r} in the notebook.")
+        value = namespace[args.df]
+        if not isinstance(value, pd.DataFrame):
+            raise UsageError(
+                f"%flux_endpoint_ui: {args.df!r} is a {type(value).__name__}, "
+                "not a pandas DataFrame."
+            )
+        df = value
+    if args.concurrency < 1:
+        raise UsageError(f"--concurrency must be 1 or more, not {args.concurrency}.")
+    if not args.timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout:g}.")
+    return EndpointWidget(
+        df,
+        url=args.url,
+        namespace=namespace,
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        sent_when=args.sent_when,
+        strict=args.strict,
+        output_name=args.output,
+    )
+
+
+def register(shell: Any) -> None:
+    """Register ``%flux_endpoint_ui`` with ``shell`` (called by ``%load_ext flux_magic``)."""
+    magic = functools.partial(flux_endpoint_ui, shell=shell)
+    functools.update_wrapper(magic, flux_endpoint_ui)
+    shell.register_magic_function(magic, magic_kind="line", magic_name="flux_endpoint_ui")

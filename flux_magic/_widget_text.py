@@ -1,0 +1,306 @@
+"""What the endpoint widget shows, as plain functions: no ipywidgets here.
+
+Compiling the mapping source, listing the DataFrames of a namespace, the labels, the
+preview and result tables as HTML, the short error messages and the "Show code" text.
+Everything that reaches the page goes through :func:`scrub` or the engine's maskers.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import importlib
+import re
+import shlex
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from ._secrets import mask_headers, mask_url
+
+__all__ = [
+    "DEFAULT_MAPPING",
+    "MappingSourceError",
+    "compile_mapping",
+    "dataframe_names",
+    "find_name",
+    "is_flux_source",
+    "preview_html",
+    "progress_text",
+    "result_html",
+    "scrub",
+    "send_label",
+    "short_error",
+    "show_code",
+    "syntax_error",
+]
+
+#: The Flux docs example of ``http.endpoint`` (``sampledata.int()`` piped to a POST of
+#: "The value is ${r._value}" with two fixed headers), in Python form.
+DEFAULT_MAPPING = """lambda r: {
+    "headers": {"header1": "header1Value", "header2": "header2Value"},
+    "data": f"The value is {r['_value']}".encode(),
+}"""
+
+_CREDENTIALS_IN_URL = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s:/@]*):[^\s/@]+@"
+)
+_MAX_MESSAGE = 300
+_MAX_CELL = 240
+
+
+class MappingSourceError(ValueError):
+    """The mapping source does not compile, does not evaluate, or is not a function."""
+
+
+def scrub(text: str) -> str:
+    """``text`` with any ``scheme://user:password@`` credentials replaced by ``***``."""
+    return _CREDENTIALS_IN_URL.sub(r"\g<scheme>\g<user>:***@", text)
+
+
+def short_error(exc: BaseException) -> str:
+    """One short line for ``exc``: its message (first line, trimmed, scrubbed), no traceback."""
+    from ._errors import FluxMagicError
+
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    text = lines[0].strip() if lines else ""
+    if not isinstance(exc, FluxMagicError | MappingSourceError):
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if len(text) > _MAX_MESSAGE:
+        text = text[: _MAX_MESSAGE - 1] + "…"
+    return scrub(text)
+
+
+def dataframe_names(namespace: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """The public names bound to DataFrames in ``namespace``, with their row counts, sorted."""
+    found = [
+        (name, len(value))
+        for name, value in list(namespace.items())
+        if isinstance(value, pd.DataFrame) and not name.startswith("_")
+    ]
+    return sorted(found, key=lambda item: item[0].lower())
+
+
+def find_name(namespace: Mapping[str, Any], obj: object) -> str | None:
+    """A public name in ``namespace`` bound to exactly ``obj``, if any."""
+    for name, value in list(namespace.items()):
+        if value is obj and not name.startswith("_"):
+            return name
+    return None
+
+
+def is_flux_source(source: str) -> bool:
+    """Whether ``source`` looks like a Flux function literal rather than Python."""
+    looks_like_flux = _flux_hook("looks_like_flux")
+    if looks_like_flux is None:  # the Flux layer without its parser yet: a cheap guess
+        stripped = source.lstrip()
+        return stripped.startswith("(") and "=>" in stripped
+    return bool(looks_like_flux(source))
+
+
+def _flux_hook(name: str) -> Any:
+    """``flux_magic._flux.<name>``, or None when the Flux layer does not provide it."""
+    try:
+        module = importlib.import_module("flux_magic._flux")
+    except ImportError:
+        return None
+    return getattr(module, name, None)
+
+
+def compile_mapping(source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+    """Turn the editor's text into the mapping function.
+
+    Python source is one expression that evaluates to a callable, in ``namespace`` (the
+    user's); a Flux function literal ``(r) => ({...})`` goes to the Flux layer. Every failure
+    is a :class:`MappingSourceError` with a short message naming the line.
+    """
+    if not source.strip():
+        raise MappingSourceError("the mapping is empty: write a function of one row r.")
+    if is_flux_source(source):
+        return _compile_flux(source)
+    try:
+        tree = ast.parse(source.strip("\n"), "<mapping>", mode="eval")
+    except SyntaxError as exc:
+        raise MappingSourceError(_syntax_message(exc)) from None
+    try:
+        fn = eval(compile(tree, "<mapping>", "eval"), namespace)
+    except Exception as exc:
+        raise MappingSourceError(f"line {_error_line(exc)}: {short_error(exc)}") from None
+    if not callable(fn):
+        raise MappingSourceError(
+            f"the mapping must be a function of one row, e.g. lambda r: {{...}}; "
+            f"it evaluated to a {type(fn).__name__}."
+        )
+    return fn  # type: ignore[no-any-return]
+
+
+def _compile_flux(source: str) -> Callable[..., Any]:
+    flux_fn = _flux_hook("flux_fn")
+    if flux_fn is None:
+        raise MappingSourceError(
+            "this looks like a Flux function literal, but the Flux layer is not available "
+            "here; write the mapping in Python (lambda r: {...})."
+        ) from None
+    try:
+        fn = flux_fn(source)
+    except Exception as exc:
+        raise MappingSourceError(short_error(exc)) from None
+    return fn  # type: ignore[no-any-return]
+
+
+def syntax_error(source: str) -> str:
+    """The syntax error of Python mapping source as one line, or "" (Flux is not checked here)."""
+    if not source.strip() or is_flux_source(source):
+        return ""
+    try:
+        ast.parse(source.strip("\n"), "<mapping>", mode="eval")
+    except SyntaxError as exc:
+        return _syntax_message(exc)
+    return ""
+
+
+def _syntax_message(exc: SyntaxError) -> str:
+    line = exc.lineno or 1
+    text = f"line {line}: {exc.msg}"
+    if exc.text:
+        code = exc.text.rstrip("\n")
+        stripped = code.lstrip()
+        text += f" — {stripped[:80]!r}"
+    return text
+
+
+def _error_line(exc: BaseException) -> int:
+    tb = exc.__traceback__
+    line = 1
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<mapping>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def send_label(rows: int) -> str:
+    """The Send button's text: ``"Send 1,234 requests"``."""
+    return f"Send {rows:,} request{'' if rows == 1 else 's'}"
+
+
+def progress_text(done: int, total: int, sent: int, failed: int, elapsed: float) -> str:
+    """The live counts under the progress bar."""
+    rate = done / elapsed if elapsed > 0 else 0.0
+    return (
+        f"{done:,} / {total:,} · sent {sent:,} · failed {failed:,} · {rate:,.0f} req/s · "
+        f"{elapsed:.1f} s"
+    )
+
+
+def _cell(value: object, limit: int = _MAX_CELL) -> str:
+    text = "" if value is None else str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(scrub(text))
+
+
+_TABLE_STYLE = (
+    "border-collapse:collapse;font-size:12px;"
+    "font-family:var(--jp-code-font-family,monospace);margin:4px 0"
+)
+_TD = (
+    "border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top;white-space:pre-wrap"
+)
+
+
+def _table(head: list[str], rows: list[tuple[str, list[str]]], css_class: str) -> str:
+    out = [f'<table class="{css_class}" style="{_TABLE_STYLE}"><thead><tr>']
+    out += [f'<th style="{_TD};background:#f3f3f3">{html.escape(h)}</th>' for h in head]
+    out.append("</tr></thead><tbody>")
+    for row_style, cells in rows:
+        out.append(f'<tr style="{row_style}">')
+        out += [f'<td style="{_TD}">{c}</td>' for c in cells]
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def preview_html(preview: pd.DataFrame, total_rows: int) -> str:
+    """The preview as an HTML table; rows whose mapping failed are highlighted in red."""
+    errors = int((preview["error"].astype(str) != "").sum()) if "error" in preview else 0
+    shown = len(preview)
+    summary = f"First {shown:,} of {total_rows:,} requests (nothing sent)."
+    if errors:
+        summary += f" {errors} with a mapping error, highlighted."
+    rows: list[tuple[str, list[str]]] = []
+    for rec in preview.to_dict("records"):
+        err = str(rec.get("error") or "")
+        headers = rec.get("headers") or {}
+        if isinstance(headers, dict):
+            header_text = "\n".join(f"{k}: {v}" for k, v in mask_headers(headers).items())
+        else:
+            header_text = str(headers)
+        cells = [
+            _cell(rec.get("row")),
+            _cell(rec.get("method")),
+            _cell(mask_url(str(rec.get("url") or ""))),
+            _cell(header_text),
+            _cell(rec.get("body")),
+            _cell(rec.get("size")),
+            f"<code>{_cell(rec.get('curl'), 600)}</code>",
+            f'<b style="color:#b00020">{_cell(err)}</b>' if err else "",
+        ]
+        style = "background:#fde7e9" if err else ""
+        rows.append((style, cells))
+    head = ["row", "method", "url", "headers", "body", "size", "curl", "error"]
+    return f"<div>{html.escape(summary)}</div>" + _table(head, rows, "flux-magic-preview-table")
+
+
+def result_html(result: pd.DataFrame, max_rows: int = 50) -> str:
+    """The result as an HTML table with ``_sent`` marked: ✔ true (green), ✘ false (red)."""
+    total = len(result)
+    sent = int((result["_sent"] == "true").sum()) if "_sent" in result else 0
+    summary = f"{total:,} rows · {sent:,} sent · {total - sent:,} not sent"
+    if total > max_rows:
+        summary += f" (first {max_rows} shown)"
+    head = ["", *(str(c) for c in result.columns)]
+    rows: list[tuple[str, list[str]]] = []
+    for label, rec in zip(
+        result.index[:max_rows], result.head(max_rows).to_dict("records"), strict=True
+    ):
+        ok = rec.get("_sent") == "true"
+        cells = [_cell(label)]
+        for col in result.columns:
+            value = rec[col]
+            if col == "_sent":
+                mark = "✔" if ok else "✘"
+                color = "#1b7f3b" if ok else "#b00020"
+                cells.append(f'<b style="color:{color}">{mark} {_cell(value)}</b>')
+            else:
+                cells.append(_cell(value))
+        rows.append(("" if ok else "background:#fde7e9", cells))
+    return f"<div>{html.escape(summary)}</div>" + _table(head, rows, "flux-magic-result-table")
+
+
+def show_code(
+    *,
+    df_name: str,
+    url: str,
+    mapping: str,
+    concurrency: int = 1,
+    timeout: float | None = 30.0,
+    sent_when: str = "200",
+    strict: bool = False,
+    output_name: str = "",
+) -> str:
+    """The ``%%flux_endpoint`` cell equivalent to the widget's settings (URL secrets masked)."""
+    shown_url = mask_url(url)
+    parts = ["%%flux_endpoint", df_name, "--url", shlex.quote(shown_url)]
+    if concurrency != 1:
+        parts += ["--concurrency", str(concurrency)]
+    if timeout != 30.0:
+        parts += ["--timeout", "none" if timeout is None else f"{timeout:g}"]
+    if sent_when != "200":
+        parts += ["--sent-when", sent_when]
+    if strict:
+        parts.append("--strict")
+    if output_name:
+        parts += ["-o", output_name]
+    return " ".join(parts) + "\n" + mapping.strip("\n") + "\n"
