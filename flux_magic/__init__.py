@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 __version__ = "0.1.0"
 
 from ._endpoint import Endpoint, Sender, endpoint
@@ -54,14 +52,14 @@ __all__ = [
 ]
 
 
-def load_ipython_extension(ipython: Any) -> None:
+def load_ipython_extension(ipython: object) -> None:
     """``%load_ext flux_magic``: register the magics (loads IPython-side code lazily)."""
     from ._magics import load
 
     load(ipython)
 
 
-def unload_ipython_extension(ipython: Any) -> None:
+def unload_ipython_extension(ipython: object) -> None:
     """``%unload_ext flux_magic``: remove the magics again."""
     from ._magics import unload
 

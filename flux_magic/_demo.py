@@ -74,8 +74,9 @@ def run_demo(url: str | None = None, concurrency: int = 1) -> int:
             got = receiver.requests
             got = got.assign(
                 body=got["body"].map(lambda b: b.decode("utf-8", "replace")),
-                header1=got["headers"].map(lambda h: h.get("header1")),
-                header2=got["headers"].map(lambda h: h.get("header2")),
+                # Go-style canonical names, as Flux sends them: header1 -> Header1
+                header1=got["headers"].map(lambda h: h.get("Header1")),
+                header2=got["headers"].map(lambda h: h.get("Header2")),
             ).drop(columns=["headers"])
             _show(f"the receiver got {len(got)} requests", got)
     failed = len(result) - sent
