@@ -78,6 +78,23 @@ class Received:
 
 
 Handler = Callable[[Received], "int | Reply | None"]
+_Raw = tuple[bytes, bytes, list[tuple[bytes, bytes]], bytes, float]
+
+
+def _decode(raw: _Raw) -> Received:
+    method, url, raw_headers, body, when = raw
+    headers: dict[str, str] = {}
+    for k, v in raw_headers:
+        key = k.decode("latin-1")
+        val = v.decode("utf-8", "replace")
+        headers[key] = f"{headers[key]}, {val}" if key in headers else val
+    return Received(
+        method=method.decode("ascii", "replace"),
+        path=url.decode("utf-8", "replace"),
+        headers=headers,
+        body=body,
+        time=when,
+    )
 
 
 def _head(status: int, headers: dict[str, str], length: int | None, close: bool) -> bytes:
@@ -102,7 +119,7 @@ class _Connection(asyncio.Protocol):
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.body: list[bytes] = []
-        self.pending: deque[tuple[Received, Reply, bool]] = deque()
+        self.pending: deque[tuple[Reply, bool]] = deque()
         self.busy = False
         self.closed = False
         self.can_write = asyncio.Event()
@@ -151,22 +168,17 @@ class _Connection(asyncio.Protocol):
         self.body.append(body)
 
     def on_message_complete(self) -> None:
-        headers: dict[str, str] = {}
-        for k, v in self.headers:
-            key = k.decode("latin-1")
-            val = v.decode("utf-8", "replace")
-            headers[key] = f"{headers[key]}, {val}" if key in headers else val
-        req = Received(
-            method=self.parser.get_method().decode("ascii", "replace"),
-            path=self.url.decode("utf-8", "replace"),
-            headers=headers,
-            body=b"".join(self.body),
-            time=time.time(),
+        raw = (
+            self.parser.get_method(),
+            self.url,
+            self.headers,
+            b"".join(self.body) if len(self.body) != 1 else self.body[0],
+            time.time(),
         )
-        reply = self.rx._reply_for(req)
+        reply = self.rx._reply_for(raw)
         keep_alive = self.parser.should_keep_alive()
         if self.busy or reply.delay or reply.fault or reply.body_size is not None:
-            self.pending.append((req, reply, keep_alive))
+            self.pending.append((reply, keep_alive))
             if not self.busy:
                 self.busy = True
                 asyncio.get_running_loop().create_task(self._drain_pending())
@@ -176,6 +188,9 @@ class _Connection(asyncio.Protocol):
     # answering -------------------------------------------------------------------------
     def _write(self, reply: Reply, keep_alive: bool) -> None:
         if self.transport is None or self.closed:
+            return
+        if reply is self.rx._default and keep_alive:
+            self.transport.write(self.rx._default_bytes)
             return
         self.transport.write(
             _head(reply.status, reply.headers, len(reply.body), not keep_alive) + reply.body
@@ -194,7 +209,7 @@ class _Connection(asyncio.Protocol):
     async def _drain_pending(self) -> None:
         try:
             while self.pending and not self.closed:
-                _req, reply, keep_alive = self.pending.popleft()
+                reply, keep_alive = self.pending.popleft()
                 if reply.delay:
                     await asyncio.sleep(reply.delay)
                 if self.closed or self.transport is None:
@@ -269,10 +284,11 @@ class Receiver:
         self._handler: Handler | None = status if callable(status) else None
         self._default = Reply(status if isinstance(status, int) else 200, body=body, delay=delay)
         self._delay = delay
+        self._default_bytes = _head(self._default.status, {}, len(body), False) + body
         self.host = host
         self.port = port
         self.record = record
-        self._log: list[Received] = []
+        self._log: list[_Raw] = []  # decoded only when read: recording stays cheap
         self._count = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -359,14 +375,14 @@ class Receiver:
         loop.create_task(finish())
 
     # answering ---------------------------------------------------------------------------
-    def _reply_for(self, req: Received) -> Reply:
+    def _reply_for(self, raw: _Raw) -> Reply:
         self._count += 1
         if self.record:
-            self._log.append(req)
+            self._log.append(raw)
         if self._handler is None:
             return self._default
         try:
-            answer = self._handler(req)
+            answer = self._handler(_decode(raw))
         except Exception as exc:  # the handler is test code: answer 500 and say why
             return Reply(500, body=f"receiver handler failed: {exc!r}".encode())
         if answer is None:
@@ -398,7 +414,7 @@ class Receiver:
 
     @property
     def requests(self) -> pd.DataFrame:
-        log = list(self._log)
+        log = self.received()
         return pd.DataFrame(
             {
                 "method": [r.method for r in log],
@@ -411,7 +427,7 @@ class Receiver:
 
     def received(self) -> list[Received]:
         """The recorded requests as ``Received`` objects, in arrival order."""
-        return list(self._log)
+        return [_decode(raw) for raw in list(self._log)]
 
     def clear(self) -> None:
         """Forget what arrived so far."""
