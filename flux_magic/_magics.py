@@ -1,0 +1,519 @@
+"""``%%flux_endpoint``: the cell magic, and the loading/unloading of every flux_magic magic.
+
+The magic only parses, calls the engine (``flux_magic.endpoint``) and presents: a one-line
+summary, a progress bar for long sends, the result DataFrame as the cell's value. Every
+user mistake becomes a one-line ``UsageError`` with secrets masked.
+
+The flags and the ``%config FluxEndpointMagic.<option>`` defaults are generated from
+``flux_magic.Options`` and ``OPTION_DOCS``, so they always match the Python API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import importlib
+import keyword
+import re
+import textwrap
+import time
+import types
+import typing
+import warnings
+from collections.abc import Callable
+from dataclasses import MISSING, fields
+from typing import Any
+
+import pandas as pd
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Any as TraitAny
+from traitlets import Bool, Enum, Float, Int, TraitType, Unicode
+from traitlets.config import Configurable
+
+from ._endpoint import endpoint
+from ._errors import EndpointError, FluxMagicError, SendInterrupted
+from ._options import OPTION_DOCS, Options
+from ._request import describe_row
+from ._secrets import mask_text, mask_url, secret_values
+from ._summary import summarize
+
+__all__ = ["PARTIAL_NAME", "FluxEndpointMagic", "load", "unload"]
+
+#: Where an interrupted or strict-mode send leaves its partial result when ``-o`` is not given.
+PARTIAL_NAME = "_flux_endpoint_partial"
+
+MAGIC = "%%flux_endpoint"
+USAGE = f"{MAGIC} DF --url URL [-o NAME] [--preview [N]] [--sent-when 2xx] [--strict] ..."
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"]+")
+
+
+# -- options: one flag and one trait per field of Options ------------------------------------
+
+
+def _option_kinds() -> dict[str, tuple[Any, Any]]:
+    """Each option's (type hint, default), from the ``Options`` dataclass."""
+    hints = typing.get_type_hints(Options)
+    return {
+        f.name: (hints[f.name], f.default if f.default is not MISSING else None)
+        for f in fields(Options)
+    }
+
+
+def _literal_values(hint: Any) -> tuple[str, ...] | None:
+    if typing.get_origin(hint) is typing.Literal:
+        return tuple(str(v) for v in typing.get_args(hint))
+    return None
+
+
+def _optional_of(hint: Any) -> tuple[Any, bool]:
+    """``(T, True)`` for ``T | None``, else ``(hint, False)``."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return hint, False
+
+
+def _number_or_none(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        if text.strip().lower() in ("none", "off", "inf"):
+            return None
+        return kind(text)
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid float value"
+    return parse
+
+
+def _option_trait(name: str, hint: Any, default: Any) -> TraitType[Any, Any]:
+    doc = OPTION_DOCS.get(name, "")
+    choices = _literal_values(hint)
+    base, optional = _optional_of(hint)
+    if choices is not None:
+        return Enum(choices, default_value=str(default), help=doc).tag(config=True)
+    kind: Any = {bool: Bool, int: Int, float: Float, str: Unicode}.get(base)
+    if kind is None:  # e.g. a tuple of hosts: any value, validated by Options
+        return TraitAny(default, help=doc).tag(config=True)
+    trait: TraitType[Any, Any] = kind(default, allow_none=optional, help=doc)
+    return trait.tag(config=True)
+
+
+def _option_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one ``--flag`` per sending option to a ``magic_arguments`` magic.
+
+    Every flag defaults to ``None`` ("not given"), so the configured default applies.
+    """
+    for name, (hint, _default) in reversed(list(_option_kinds().items())):
+        flag = "--" + name.replace("_", "-")
+        doc = OPTION_DOCS.get(name, name).replace("%", "%%")
+        choices = _literal_values(hint)
+        base, optional = _optional_of(hint)
+        if choices is not None:
+            func = argument(flag, choices=choices, default=None, help=doc)(func)
+        elif base is bool:
+            func = argument(flag, action=argparse.BooleanOptionalAction, default=None, help=doc)(
+                func
+            )
+        elif base in (int, float):
+            metavar = "N" if base is int else "S" if doc.startswith("Seconds") else None
+            kind = _number_or_none(base) if optional else base
+            func = argument(flag, type=kind, default=None, metavar=metavar, help=doc)(func)
+        else:
+            func = argument(flag, default=None, help=doc)(func)
+    return func
+
+
+# The configurable defaults of every sending option, named exactly as in Options.
+_OptionDefaults: Any = type(
+    "_OptionDefaults",
+    (Configurable,),
+    {name: _option_trait(name, hint, d) for name, (hint, d) in _option_kinds().items()},
+)
+
+
+# -- the magic --------------------------------------------------------------------------------
+
+
+@magics_class
+class FluxEndpointMagic(Magics, _OptionDefaults):
+    """``%%flux_endpoint``; its defaults are set with ``%config FluxEndpointMagic.<name>``."""
+
+    url = Unicode("", help="Default URL when the cell gives no --url.").tag(config=True)
+    quiet = Bool(False, help="Print no summary and show no progress bar.").tag(config=True)
+    preview_rows = Int(10, help="Rows shown by --preview without a number.").tag(config=True)
+    progress_after = Float(
+        0.5, help="Seconds a send must run before its progress bar appears (0: always)."
+    ).tag(config=True)
+
+    @magic_arguments(name=MAGIC[1:])  # the usage line reads %%flux_endpoint
+    @argument("df", help="Name of the DataFrame to send, one POST per row.")
+    @argument("--url", default=None, help="Where to POST (http/https); $var and {var} work.")
+    @argument(
+        "-o",
+        "--out",
+        default=None,
+        metavar="NAME",
+        help=f"Store the cell's value under NAME (a partial result too; default {PARTIAL_NAME}"
+        " for interrupted and strict-mode sends).",
+    )
+    @argument(
+        "--preview",
+        nargs="?",
+        type=int,
+        const=-1,
+        default=None,
+        metavar="N",
+        help="Show the requests of the first N rows (default 10) and send nothing.",
+    )
+    @argument(
+        "--strict",
+        dest="errors",
+        action="store_const",
+        const="raise",
+        help="Stop at the first failed row, as Flux does (same as --errors raise).",
+    )
+    @argument("--quiet", action="store_true", default=None, help="No summary, no progress bar.")
+    @_option_arguments
+    @cell_magic
+    def flux_endpoint(self, line: str, cell: str) -> pd.DataFrame | None:
+        """Send one HTTP POST per row of a DataFrame, like Flux's ``http.endpoint(url)(mapFn)``.
+
+        The magic line names the DataFrame and the URL; the cell body is the mapping function:
+        a Python expression evaluated in the notebook (a lambda, or the name of a function)
+        that turns a row ``r`` into ``{"headers": {...}, "data": b"..."}``. Columns read as
+        ``r._value`` or ``r["my col"]``. A Flux function literal ``(r) => ({...})`` works too
+        when the Flux layer is installed.
+
+        The cell's value is the input with Flux's ``_status`` and ``_sent`` columns (strings;
+        ``_sent`` is "true" only for status 200, as in Flux) and ``_error``, preceded by a
+        one-line summary. With ``--preview`` nothing is sent: the value is the table of
+        requests. Long sends show a progress bar. Interrupting the kernel stops the send;
+        the partial result, every row accounted for, is stored under ``-o NAME`` (or
+        ``_flux_endpoint_partial``). Strict mode (``--strict``) stores its partial result the
+        same way. Defaults of every option: ``%config FluxEndpointMagic.<option> = value``.
+
+        Examples
+        --------
+        ::
+
+            In [1]: %load_ext flux_magic
+            In [2]: rx = flux_magic.Receiver().start(); url = rx.url
+            In [3]: %%flux_endpoint df --url $url --preview 3
+               ...: lambda r: {"headers": {"Content-Type": "text/plain"},
+               ...:            "data": f"The value is {r._value}".encode()}
+            In [4]: %%flux_endpoint df --url $url -o result
+               ...: lambda r: {"headers": {"Content-Type": "text/plain"},
+               ...:            "data": f"The value is {r._value}".encode()}
+            In [5]: %%flux_endpoint df --url {url} --sent-when 2xx --concurrency 8
+               ...: my_mapping
+            In [6]: %config FluxEndpointMagic.timeout = 5
+        """
+        args = self._parse(line)
+        namespace = self._user_ns
+        url = args.url if args.url is not None else self.url
+        if not url:
+            raise UsageError(
+                f"{MAGIC}: give the URL to POST to, e.g. --url http://127.0.0.1:8080/hook "
+                "(or --url $variable)."
+            )
+        secrets = secret_values(url)
+        out = args.out
+        if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
+            raise UsageError(f"{MAGIC}: -o needs a Python name such as result, not {out!r}.")
+        quiet = self.quiet if args.quiet is None else True
+        df = _frame(args.df, namespace)
+        map_fn = _mapping(cell, namespace)
+        with _one_line_errors(secrets):
+            sender = endpoint(url, **self._options(args))(map_fn)
+            if args.preview is not None:
+                n = self.preview_rows if args.preview < 0 else args.preview
+                table = sender.preview(df, n=n)
+                if not quiet:
+                    print(
+                        f"Preview of {min(n, len(df)):,} of {len(df):,} requests to "
+                        f"{mask_url(url)}; nothing was sent."
+                    )
+                return self._store(out, table)
+            if len(df):
+                first = sender.preview(df, n=1)["error"].iloc[0]
+                if first:
+                    raise UsageError(f"{MAGIC}: {first} Nothing was sent.")
+        bar = _Progress(after=self.progress_after, enabled=not quiet)
+        started = time.perf_counter()
+        try:
+            result = sender(df, progress=bar)
+        except SendInterrupted as exc:
+            bar.close()
+            name = out or PARTIAL_NAME
+            self._user_ns[name] = exc.result
+            s = summarize(exc.result, time.perf_counter() - started)
+            raise UsageError(
+                f"{MAGIC}: interrupted after {s.attempted:,} of {s.rows:,} rows "
+                f"({s.sent:,} sent); the result, every row accounted for, is in {name} "
+                "(_error says why a row was not sent)."
+            ) from None
+        except EndpointError as exc:
+            bar.close()
+            name = out or PARTIAL_NAME
+            self._user_ns[name] = exc.result
+            where = describe_row(exc.row, exc.position)
+            raise UsageError(
+                f"{MAGIC}: {where} failed, so the send stopped there (--strict, as Flux): "
+                f"{_sentence(_clean(exc.reason, secrets))} The {len(exc.result):,} row(s) "
+                "attempted before "
+                f"it are in {name}; without --strict every row is sent and failures are "
+                "reported per row."
+            ) from None
+        finally:
+            bar.close()
+        elapsed = time.perf_counter() - started
+        if not quiet:
+            print(summarize(result, elapsed).line(url=url, sent_when_hint="--sent-when 2xx"))
+        return self._store(out, result)
+
+    # -- helpers: parse, options, store ---------------------------------------------------
+    @property
+    def _user_ns(self) -> dict[str, Any]:
+        assert self.shell is not None, "the magic is registered with a shell"
+        return self.shell.user_ns  # type: ignore[no-any-return]
+
+    def _parse(self, line: str) -> argparse.Namespace:
+        try:
+            return parse_argstring(self.flux_endpoint, line)  # type: ignore[no-any-return]
+        except UsageError as exc:
+            raise UsageError(
+                f"{MAGIC}: {_clean(str(exc), [])}. Usage: {USAGE} (see {MAGIC}?)"
+            ) from None
+        except ValueError as exc:  # unbalanced quotes
+            raise UsageError(f"{MAGIC}: cannot read the magic line: {exc}.") from None
+
+    def _options(self, args: argparse.Namespace) -> dict[str, Any]:
+        options = {}
+        for name in _option_kinds():
+            given = getattr(args, name, None)
+            options[name] = given if given is not None else getattr(self, name)
+        return options
+
+    def _store(self, name: str | None, value: pd.DataFrame) -> pd.DataFrame:
+        if name:
+            self._user_ns[name] = value
+        return value
+
+
+# -- helpers: the DataFrame, the mapping function, errors, progress ---------------------------
+
+
+def _frame(name: str, namespace: dict[str, Any]) -> pd.DataFrame:
+    if name not in namespace:
+        frames = [k for k, v in namespace.items() if isinstance(v, pd.DataFrame)]
+        public = [k for k in frames if not k.startswith("_")]
+        close = difflib.get_close_matches(name, frames, n=3) or difflib.get_close_matches(
+            name, [k for k in namespace if not k.startswith("_")], n=3
+        )
+        if close:
+            hint = f"; did you mean {' or '.join(close)}?"
+        elif public:
+            hint = f"; the DataFrames here are {', '.join(sorted(public)[:10])}."
+        else:
+            hint = "; define one first, e.g. df = pd.DataFrame({'_value': [1, 2, 3]})."
+        raise UsageError(f"{MAGIC}: there is no variable named {name!r}{hint}")
+    value = namespace[name]
+    if isinstance(value, pd.Series):
+        raise UsageError(
+            f"{MAGIC}: {name!r} is a pandas Series, not a DataFrame; use {name}.to_frame() "
+            "or select with df[[column]]."
+        )
+    if not isinstance(value, pd.DataFrame):
+        raise UsageError(f"{MAGIC}: {name!r} is a {type(value).__name__}, not a pandas DataFrame.")
+    return value
+
+
+def _flux_layer() -> tuple[Callable[[str], bool], Callable[[str], Any]] | None:
+    """``(looks_like_flux, flux_fn)`` from ``flux_magic._flux``, or None when unavailable."""
+    try:
+        module = importlib.import_module("flux_magic._flux")
+    except ImportError:
+        return None
+    looks = getattr(module, "looks_like_flux", None)
+    compile_fn = getattr(module, "flux_fn", None)
+    if callable(looks) and callable(compile_fn):
+        return looks, compile_fn
+    return None
+
+
+def _mapping(body: str, namespace: dict[str, Any]) -> Callable[[Any], Any]:
+    """The mapping function the cell body stands for: Flux literal or Python expression."""
+    lines = body.split("\n")
+    skipped = 0
+    while skipped < len(lines) and not lines[skipped].strip():
+        skipped += 1
+    source = textwrap.dedent("\n".join(lines[skipped:])).rstrip()
+    if not source:
+        raise UsageError(
+            f"{MAGIC}: the cell body is empty; write the mapping function under the magic "
+            'line, e.g. lambda r: {"headers": {}, "data": f"{r._value}".encode()}'
+        )
+    flux = _flux_layer()
+    if flux is not None and flux[0](source):
+        try:
+            fn = flux[1](source)
+        except FluxMagicError as exc:
+            raise UsageError(f"{MAGIC}: {_clean(str(exc), [])}") from None
+        return _callable(fn, "the Flux function")
+    try:
+        tree = ast.parse(source, "<cell body>", mode="eval")
+    except SyntaxError as exc:
+        where = f"line {(exc.lineno or 1) + skipped}"
+        text = (exc.text or "").strip()
+        shown = f": {text!r}" if text else ""
+        hint = (
+            " Flux function literals need flux_magic's Flux layer, which is not available."
+            if "=>" in source and flux is None
+            else " The body is one expression: a lambda, or the name of a function defined "
+            "in another cell."
+        )
+        raise UsageError(
+            f"{MAGIC}: the cell body is not a valid Python expression ({where}{shown}: "
+            f"{exc.msg}).{hint}"
+        ) from None
+    try:
+        fn = eval(compile(tree, "<cell body>", "eval"), namespace)
+    except Exception as exc:
+        raise UsageError(
+            f"{MAGIC}: evaluating the cell body raised {type(exc).__name__}: {_clean(str(exc), [])}"
+        ) from None
+    return _callable(fn, "the cell body")
+
+
+def _callable(fn: Any, what: str) -> Callable[[Any], Any]:
+    if not callable(fn):
+        shown = repr(fn)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise UsageError(
+            f"{MAGIC}: {what} evaluated to {shown} ({type(fn).__name__}), not a function; "
+            'write e.g. lambda r: {"headers": {}, "data": b"..."} or the name of a function.'
+        )
+    return fn  # type: ignore[no-any-return]
+
+
+def _clean(text: str, secrets: list[str]) -> str:
+    """One line, URLs and known secrets masked."""
+    text = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+    text = mask_text(text, secrets) if secrets else text
+    return " ".join(text.split())
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+class _one_line_errors:
+    """Turn flux_magic's own errors into one-line IPython ``UsageError`` messages."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = secrets
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, FluxMagicError) and not isinstance(exc, EndpointError):
+            raise UsageError(f"{MAGIC}: {_clean(str(exc), self.secrets)}") from None
+
+
+class _Progress:
+    """The sender's ``progress`` callback: a tqdm.auto bar, shown only for long sends."""
+
+    def __init__(self, *, after: float, enabled: bool) -> None:
+        self.after = after
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int, sent: int, failed: int) -> None:
+        if self.bar is None:
+            if not self.enabled or done >= total:
+                return
+            if time.monotonic() - self.started < self.after:
+                return
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="row", desc="sending", leave=False)
+        self.bar.update(done - self.bar.n)
+        self.bar.set_postfix(sent=sent, failed=failed, refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+# -- %load_ext / %unload_ext -----------------------------------------------------------------
+
+#: Optional magics of other modules: (module, Magics class name, name of a register function).
+_OPTIONAL = (
+    ("flux_magic._flux_magic", "FluxMagic", "register"),
+    ("flux_magic._widget_magic", "WidgetMagics", "register"),
+)
+
+
+def _is_ours(obj: object, module_name: str = "flux_magic") -> bool:
+    """Whether ``obj`` (a magic function, partial, bound method or class) comes from flux_magic
+    (or from ``module_name`` within it)."""
+    target = getattr(obj, "func", obj)  # functools.partial
+    module = getattr(target, "__module__", None) or type(target).__module__
+    return bool(module == module_name or module.startswith(module_name + "."))
+
+
+def _has_magics_of(shell: Any, module_name: str) -> bool:
+    table = shell.magics_manager.magics
+    return any(_is_ours(fn, module_name) for kind in table for fn in table[kind].values())
+
+
+def load(shell: Any) -> None:
+    """Register ``%%flux_endpoint`` and, when importable, ``%%flux`` and ``%flux_endpoint_ui``.
+
+    Calling it again is harmless: what is registered already stays (with its ``%config``).
+    """
+    if not _has_magics_of(shell, __name__):
+        shell.register_magics(FluxEndpointMagic(shell=shell))
+    for module_name, class_name, function_name in _OPTIONAL:
+        if _has_magics_of(shell, module_name):
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                _warn_unavailable(module_name, exc)
+            continue  # not part of this installation
+        except Exception as exc:
+            _warn_unavailable(module_name, exc)
+            continue
+        magics = getattr(module, class_name, None)
+        register = getattr(module, function_name, None)
+        if isinstance(magics, type) and issubclass(magics, Magics):
+            shell.register_magics(magics(shell=shell))
+        elif callable(register):
+            register(shell)
+
+
+def _warn_unavailable(module_name: str, exc: BaseException) -> None:
+    warnings.warn(
+        f"flux_magic: the magics of {module_name} are not available: {type(exc).__name__}: {exc}",
+        stacklevel=3,
+    )
+
+
+def unload(shell: Any) -> None:
+    """Remove every magic, registry entry and configurable flux_magic added."""
+    manager = shell.magics_manager
+    for kind in manager.magics:
+        for name, fn in list(manager.magics[kind].items()):
+            if _is_ours(fn):
+                del manager.magics[kind][name]
+    for key, instance in list(manager.registry.items()):
+        if _is_ours(type(instance)):
+            del manager.registry[key]
+    shell.configurables[:] = [c for c in shell.configurables if not _is_ours(type(c))]

@@ -1,0 +1,148 @@
+"""What a send did, in numbers and in one line: rows sent, not sent, statuses, elapsed time.
+
+Computed from the result DataFrame alone (``_status``, ``_sent``, ``_error``), so the same
+summary serves a complete send, an interrupted one and a strict-mode partial result.
+
+Examples
+--------
+>>> import pandas as pd
+>>> result = pd.DataFrame({"_status": ["200", "204"], "_sent": ["true", "false"],
+...                        "_error": ["", ""]})
+>>> summarize(result, elapsed=0.25).line()  # doctest: +ELLIPSIS
+'1 of 2 rows sent, 1 not sent, in 0.25 s (status 200: 1, 204: 1). 1 row got 204, ...'
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ._request import describe_row
+from ._secrets import mask_url
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable
+
+    import pandas as pd
+
+__all__ = ["SendSummary", "summarize"]
+
+_NOT_SENT = "not sent:"
+_UNKNOWN = "outcome unknown:"
+_SHOWN_ERROR = 160
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+@dataclass(frozen=True, slots=True)
+class SendSummary:
+    """The counts of one send.
+
+    Attributes
+    ----------
+    rows : int
+        Rows in the result.
+    sent : int
+        Rows with ``_sent`` "true".
+    not_attempted : int
+        Rows never attempted (the send was stopped before them).
+    unknown : int
+        Rows whose request was in flight when the send was stopped.
+    statuses : dict
+        ``_status`` value to number of rows ("" for rows without an answer).
+    other_2xx : dict
+        2xx statuses other than 200 of rows that were *not* counted as sent (Flux's
+        ``http.endpoint`` counts only 200), to number of rows.
+    first_error : str
+        The first row's failure, naming the row ("" when no row has an ``_error``).
+    elapsed : float
+        Seconds the send took.
+    """
+
+    rows: int
+    sent: int
+    not_attempted: int = 0
+    unknown: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    other_2xx: dict[str, int] = field(default_factory=dict)
+    first_error: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def not_sent(self) -> int:
+        """Rows with ``_sent`` "false", for whatever reason."""
+        return self.rows - self.sent
+
+    @property
+    def attempted(self) -> int:
+        """Rows whose request was tried (answered, failed, or in flight when stopped)."""
+        return self.rows - self.not_attempted
+
+    def line(self, *, url: str = "", sent_when_hint: str = 'sent_when="2xx"') -> str:
+        """The summary as one line; ``url`` is shown masked, ``sent_when_hint`` is how the
+        caller's front end spells "count any 2xx" (e.g. ``--sent-when 2xx``)."""
+        where = f" to {mask_url(url)}" if url else ""
+        text = (
+            f"{self.sent:,} of {_plural(self.rows, 'row')} sent, {self.not_sent:,} not sent, "
+            f"in {self.elapsed:.2f} s{where}"
+        )
+        if self.statuses:
+            shown = ", ".join(
+                f"{code or 'no answer'}: {n:,}"
+                for code, n in sorted(self.statuses.items(), key=lambda kv: (kv[0] == "", kv[0]))
+            )
+            text += f" (status {shown})"
+        text += "."
+        if self.other_2xx:
+            codes = "/".join(sorted(self.other_2xx))
+            n = sum(self.other_2xx.values())
+            text += (
+                f" {_plural(n, 'row')} got {codes}, which Flux's http.endpoint does not count "
+                f"as sent (only 200 is); use {sent_when_hint} to count any 2xx as sent."
+            )
+        if self.first_error:
+            text += f" First failure: {self.first_error}"
+        return text
+
+    def __str__(self) -> str:
+        return self.line()
+
+
+def _first_error(result: pd.DataFrame) -> str:
+    if "_error" not in result.columns:
+        return ""
+    errors = result["_error"].tolist()
+    for position, error in enumerate(errors):
+        if error and not str(error).startswith((_NOT_SENT, _UNKNOWN)):
+            label: Hashable = result.index[position]
+            text = " ".join(str(error).split())
+            if len(text) > _SHOWN_ERROR:
+                text = text[: _SHOWN_ERROR - 3] + "..."
+            where = describe_row(label, position)
+            return text if where in text else f"{where}: {text}"
+    return ""
+
+
+def summarize(result: pd.DataFrame, elapsed: float = 0.0) -> SendSummary:
+    """Count what a result DataFrame says about its send (no network, no display)."""
+    status = [str(s) for s in result["_status"].tolist()]
+    sent_flags = [s == "true" for s in result["_sent"].tolist()]
+    errors = [str(e) for e in result["_error"].tolist()] if "_error" in result.columns else []
+    other = Counter(
+        code
+        for code, was_sent in zip(status, sent_flags, strict=True)
+        if not was_sent and code.startswith("2") and len(code) == 3 and code != "200"
+    )
+    return SendSummary(
+        rows=len(result),
+        sent=sum(sent_flags),
+        not_attempted=sum(e.startswith(_NOT_SENT) for e in errors),
+        unknown=sum(e.startswith(_UNKNOWN) for e in errors),
+        statuses=dict(Counter(status)),
+        other_2xx=dict(other),
+        first_error=_first_error(result),
+        elapsed=elapsed,
+    )
