@@ -54,12 +54,15 @@ class Run:
         self.status = [0] * total
         self.error = [""] * total
         self.response: list[bytes | None] | None = [None] * total if options.keep_response else None
+        self.attempts: list[int] | None = [0] * total if options.retries else None
         self.done = 0
         self.sent = 0
         self.stop_reason = ""  # "cancelled", "interrupted", "strict"
         self.failed_position: int | None = None
         self.failure: BaseException | None = None
         self.crash: BaseException | None = None
+        #: Set by a transport that can cancel its in-flight requests from another thread.
+        self.abandon: Callable[[], None] | None = None
         self._frozen = False
         self._lock = threading.Lock()
         self._ok_any_2xx = options.sent_when == "2xx"
@@ -73,12 +76,14 @@ class Run:
     def begin(self, position: int) -> None:
         self.state[position] = IN_FLIGHT
 
-    def finish(self, position: int, outcome: Outcome) -> None:
+    def finish(self, position: int, outcome: Outcome, attempts: int = 1) -> None:
         status, error, response = outcome
         with self._lock:
             if self._frozen:
                 return
             self.state[position] = DONE
+            if self.attempts is not None:
+                self.attempts[position] = attempts
             self.status[position] = status
             self.done += 1
             if error:
@@ -187,6 +192,13 @@ def send_frame(
         interrupted = True
         run.stop("interrupted")
         worker.join(GRACE_SECONDS)
+    except BaseException:  # e.g. a progress callback that raised: stop sending, then re-raise
+        run.stop("interrupted")
+        worker.join(GRACE_SECONDS)
+        _abandon(worker, run)
+        run.freeze()
+        raise
+    _abandon(worker, run)
     run.freeze()
     if progress is not None:
         progress(run.done, run.total, run.sent, run.failed)
@@ -204,6 +216,12 @@ def send_frame(
             result=result,
         )
     return result
+
+
+def _abandon(worker: threading.Thread, run: Run) -> None:
+    """Requests still in flight after the grace period are cancelled where the transport can."""
+    if worker.is_alive() and run.abandon is not None:
+        run.abandon()
 
 
 def _wait(
@@ -249,6 +267,9 @@ def assemble(df: pd.DataFrame, run: Run, *, positions: list[int] | None = None) 
     if run.response is not None:
         kept = run.response if positions is None else [run.response[p] for p in positions]
         out["_response"] = pd.Series(kept, index=out.index, dtype=object)
+    if run.attempts is not None:
+        tries = run.attempts if positions is None else [run.attempts[p] for p in positions]
+        out["_attempts"] = pd.Series(tries, index=out.index, dtype="int64")
     key = df.attrs.get("flux_group_key")
     if isinstance(key, list | tuple):
         out.attrs["flux_group_key"] = [*(c for c in key if c != "_sent"), "_sent"]

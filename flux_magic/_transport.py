@@ -20,14 +20,25 @@ import contextlib
 import socket
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from . import __version__
 from ._options import Options
+from ._policy import PolicyRefused
 from ._request import Request
+from ._retry import (
+    ANSWERED,
+    MAYBE_SENT,
+    NOT_SENT,
+    RETRY_STATUSES,
+    Attempt,
+    Retrier,
+    parse_retry_after,
+)
+from ._secrets import secret_values
 
 if TYPE_CHECKING:
     import aiohttp
@@ -54,7 +65,9 @@ class Ledger(Protocol):
 
     def begin(self, position: int) -> None: ...
 
-    def finish(self, position: int, outcome: Outcome) -> None: ...
+    def finish(self, position: int, outcome: Outcome, attempts: int = 1) -> None: ...
+
+    abandon: Callable[[], None] | None
 
 
 def run_transport(
@@ -79,6 +92,10 @@ def describe_exception(exc: BaseException, url: str, options: Options) -> str:
         cause = cause.__cause__ or cause.__context__
     kinds = {type(e).__name__ for e in chain}
     texts = " ".join(str(e) for e in chain).lower()
+
+    for e in chain:
+        if isinstance(e, PolicyRefused):
+            return str(e)
 
     if name in ("TooManyRedirects",) or "redirect" in name.lower():
         return f"too many redirects (more than {options.max_redirects}); a redirect loop?"
@@ -130,6 +147,52 @@ def describe_exception(exc: BaseException, url: str, options: Options) -> str:
     return f"{name}: {text}" if text else name
 
 
+def _failure(exc: BaseException, url: str, options: Options) -> Attempt:
+    """A failed attempt without an answer, and whether the request may have left."""
+    return Attempt((0, describe_exception(exc, url, options), None), _failure_kind(exc))
+
+
+def _failure_kind(exc: BaseException) -> str | None:
+    """``NOT_SENT`` when the request surely never left, ``MAYBE_SENT`` when it may have,
+    None when retrying cannot help (policy refusal, too many redirects)."""
+    chain: list[BaseException] = [exc]
+    while (nxt := chain[-1].__cause__ or chain[-1].__context__) is not None and len(chain) < 6:
+        chain.append(nxt)
+    kinds = {type(e).__name__ for e in chain}
+    if any(isinstance(e, PolicyRefused | ssl.SSLCertVerificationError) for e in chain) or kinds & {
+        "TooManyRedirects",
+        "ClientConnectorCertificateError",
+    }:
+        return None  # the same answer again: retrying cannot help
+    if kinds & _NOT_SENT_ERRORS:
+        return NOT_SENT
+    return MAYBE_SENT
+
+
+#: Exception types raised before any byte of the request left: connecting, resolving, TLS.
+_NOT_SENT_ERRORS = frozenset(
+    {
+        "ConnectError",  # httpx: refused, DNS, TLS handshake
+        "ConnectTimeout",
+        "PoolTimeout",
+        "ClientConnectorError",  # aiohttp, and its DNS / certificate / SSL subclasses
+        "ClientConnectorDNSError",
+        "ClientConnectorSSLError",
+        "ClientSSLError",
+        "ConnectionTimeoutError",  # aiohttp: sock_connect timeout
+        "ConnectionRefusedError",
+        "gaierror",
+    }
+)
+
+
+def _answered(status: int, error: str, kept: bytes | None, retry_after: str | None) -> Attempt:
+    """An attempt that got an answer; 429 and 503 may be retried (after ``Retry-After``)."""
+    if status in RETRY_STATUSES and not error:
+        return Attempt((status, error, kept), ANSWERED, parse_retry_after(retry_after))
+    return Attempt((status, error, kept))
+
+
 def _encode_headers(headers: dict[str, str]) -> dict[str, str | bytes]:
     return {k: (v if v.isascii() else v.encode("utf-8")) for k, v in headers.items()}
 
@@ -141,17 +204,37 @@ def _run_sync(
     timeout = options.timeout
     cap = options.max_response_bytes
     keep = options.keep_response
+    policy = options.policy
+    transport = httpx.HTTPTransport(verify=options.verify, trust_env=not policy.active)
+    if policy.block_private:
+        policy.install_httpx(transport)
     with httpx.Client(
         headers=DEFAULT_HEADERS,
         timeout=httpx.Timeout(timeout),
         follow_redirects=options.max_redirects > 0,
         max_redirects=options.max_redirects,
         verify=options.verify,
-        trust_env=True,
+        trust_env=not policy.active,
+        transport=transport,
+        event_hooks={"request": [policy.httpx_hook]} if policy.active else None,
     ) as client:
+        retrier = Retrier(options, ledger, secret_values(url))
+        if not retrier.active:
+            for position, req in source:
+                ledger.begin(position)
+                attempt = _send_sync(client, url, req, timeout, cap, keep, options)
+                ledger.finish(position, attempt.outcome)
+                if ledger.stopping:
+                    break
+            return
+
+        def send(req: Request) -> Attempt:
+            return _send_sync(client, url, req, timeout, cap, keep, options)
+
         for position, req in source:
-            ledger.begin(position)
-            ledger.finish(position, _send_sync(client, url, req, timeout, cap, keep, options))
+            done = retrier.run_sync(position, req, send)
+            if done is not None:
+                ledger.finish(position, done[0], done[1])
             if ledger.stopping:
                 break
 
@@ -164,7 +247,7 @@ def _send_sync(
     cap: int,
     keep: int,
     options: Options,
-) -> Outcome:
+) -> Attempt:
     headers: Any = (
         req.headers
         if all(v.isascii() for v in req.headers.values())
@@ -176,19 +259,29 @@ def _send_sync(
             status = resp.status_code
             kept = bytearray() if keep else None
             size = 0
-            for chunk in resp.iter_raw(_CHUNK):
-                size += len(chunk)
-                if kept is not None and len(kept) < keep:
-                    kept += chunk[: keep - len(kept)]
-                if size > cap:
-                    return status, _over_cap(cap), _bytes(kept)
-                if timeout is not None and time.monotonic() - started > timeout:
-                    return status, f"timed out after {timeout:g} s reading the answer", _bytes(kept)
-            return status, "", _bytes(kept)
+            try:
+                for chunk in resp.iter_raw(_CHUNK):
+                    size += len(chunk)
+                    if kept is not None and len(kept) < keep:
+                        kept += chunk[: keep - len(kept)]
+                    if size > cap:
+                        return Attempt((status, _over_cap(cap), _bytes(kept)))
+                    if timeout is not None and time.monotonic() - started > timeout:
+                        return Attempt((status, _late(timeout), _bytes(kept)), MAYBE_SENT)
+            except (httpx.HTTPError, OSError) as exc:
+                # the status line arrived, then the answer broke off: keep the status
+                return Attempt(
+                    (status, describe_exception(exc, url, options), _bytes(kept)), MAYBE_SENT
+                )
+            return _answered(status, "", _bytes(kept), resp.headers.get("Retry-After"))
     except httpx.TooManyRedirects:
-        return 0, describe_exception(httpx.TooManyRedirects(""), url, options), None
-    except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-        return 0, describe_exception(exc, url, options), None
+        return Attempt((0, describe_exception(httpx.TooManyRedirects(""), url, options), None))
+    except (httpx.HTTPError, OSError, ssl.SSLError, PolicyRefused) as exc:
+        return _failure(exc, url, options)
+
+
+def _late(timeout: float) -> str:
+    return f"timed out after {timeout:g} s reading the answer"
 
 
 def _over_cap(cap: int) -> str:
@@ -214,20 +307,37 @@ async def _main_async(
 ) -> None:
     import aiohttp
 
-    connector = aiohttp.TCPConnector(limit=options.concurrency, ssl=options.verify)
+    policy = options.policy
+    connector = aiohttp.TCPConnector(
+        limit=options.concurrency,
+        ssl=options.verify,
+        resolver=policy.aiohttp_resolver() if policy.block_private else None,
+    )
     timeout = aiohttp.ClientTimeout(total=options.timeout)
+    retrier = Retrier(options, ledger, secret_values(url))
     async with aiohttp.ClientSession(
         connector=connector,
         timeout=timeout,
         headers=DEFAULT_HEADERS,
         skip_auto_headers=("Content-Type",),
         auto_decompress=False,
-        trust_env=True,
+        trust_env=not policy.active,
+        middlewares=(policy.aiohttp_middleware,) if policy.active else (),
     ) as session:
         workers = [
-            asyncio.create_task(_worker(session, url, source, ledger, options))
+            asyncio.create_task(_worker(session, url, source, ledger, options, retrier))
             for _ in range(options.concurrency)
         ]
+        loop = asyncio.get_running_loop()
+
+        def cancel_workers() -> None:
+            for w in workers:
+                w.cancel()
+
+        def abandon() -> None:  # called from the caller's thread
+            loop.call_soon_threadsafe(cancel_workers)
+
+        ledger.abandon = abandon
         try:
             await asyncio.gather(*workers)
         finally:
@@ -243,19 +353,32 @@ async def _worker(
     source: Iterator[tuple[int, Request]],
     ledger: Ledger,
     options: Options,
+    retrier: Retrier,
 ) -> None:
     redirects = options.max_redirects
-    for position, req in source:  # one shared iterator: each row is taken exactly once
-        ledger.begin(position)
-        outcome = await _send_async(session, url, req, redirects, options)
-        ledger.finish(position, outcome)
+    if not retrier.active:
+        for position, req in source:  # one shared iterator: each row is taken exactly once
+            ledger.begin(position)
+            attempt = await _send_async(session, url, req, redirects, options)
+            ledger.finish(position, attempt.outcome)
+            if ledger.stopping:
+                return
+        return
+
+    async def send(req: Request) -> Attempt:
+        return await _send_async(session, url, req, redirects, options)
+
+    for position, req in source:
+        done = await retrier.run_async(position, req, send)
+        if done is not None:
+            ledger.finish(position, done[0], done[1])
         if ledger.stopping:
             return
 
 
 async def _send_async(
     session: aiohttp.ClientSession, url: str, req: Request, redirects: int, options: Options
-) -> Outcome:
+) -> Attempt:
     import aiohttp
 
     cap = options.max_response_bytes
@@ -269,19 +392,29 @@ async def _send_async(
             max_redirects=max(redirects, 1),
         ) as resp:
             status = resp.status
-            length = resp.content_length
-            if length is not None and length <= cap and (keep == 0 or length <= keep):
-                body = await resp.read()
-                return status, "", (body if keep else None)
+            retry_after = resp.headers.get("Retry-After")
             kept = bytearray() if keep else None
-            size = 0
-            async for chunk in resp.content.iter_chunked(_CHUNK):
-                size += len(chunk)
-                if kept is not None and len(kept) < keep:
-                    kept += chunk[: keep - len(kept)]
-                if size > cap:
-                    resp.close()
-                    return status, _over_cap(cap), _bytes(kept)
-            return status, "", _bytes(kept)
-    except (TimeoutError, aiohttp.ClientError, OSError, ssl.SSLError) as exc:
-        return 0, describe_exception(exc, url, options), None
+            try:
+                length = resp.content_length
+                if length is not None and length <= cap and (keep == 0 or length <= keep):
+                    body = await resp.read()
+                    return _answered(status, "", (body if keep else None), retry_after)
+                size = 0
+                async for chunk in resp.content.iter_chunked(_CHUNK):
+                    size += len(chunk)
+                    if kept is not None and len(kept) < keep:
+                        kept += chunk[: keep - len(kept)]
+                    if size > cap:
+                        resp.close()
+                        return Attempt((status, _over_cap(cap), _bytes(kept)))
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                # the status line arrived, then the answer broke off: keep the status
+                text = (
+                    _late(options.timeout)
+                    if isinstance(exc, TimeoutError) and options.timeout
+                    else describe_exception(exc, url, options)
+                )
+                return Attempt((status, text, _bytes(kept)), MAYBE_SENT)
+            return _answered(status, "", _bytes(kept), retry_after)
+    except (TimeoutError, aiohttp.ClientError, OSError, ssl.SSLError, PolicyRefused) as exc:
+        return _failure(exc, url, options)

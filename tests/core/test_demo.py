@@ -13,7 +13,8 @@ def test_demo_runs_and_exits_zero() -> None:
     assert "12 of 12 sent" in out
     assert "The value is -2" in out
     assert "['tag', '_sent']" in out
-    assert "example1" in out and "example2" in out
+    assert "example1" in out
+    assert "example2" in out
     assert "the receiver got 12 requests" in out
 
 

@@ -83,7 +83,7 @@ def test_bad_shapes_name_the_row_and_the_fix(obj: object, match: str) -> None:
 
 
 def test_header_value_error_is_a_header_error_with_flux_wording() -> None:
-    with pytest.raises(flux_magic.HeaderError, match='^header value "n" must be a string'):
+    with pytest.raises(flux_magic.HeaderError, match=r'^header value "n" must be a string'):
         build({"headers": {"n": 1}, "data": b""})
 
 
@@ -91,8 +91,11 @@ def test_mapping_that_raises_names_row_label_and_original_exception() -> None:
     def boom(r: object) -> object:
         raise ZeroDivisionError("division by zero")
 
-    with pytest.raises(flux_magic.MappingError, match=r"ZeroDivisionError: division by zero "
-                       r"\(at row 'b' \(position 1\)\)") as info:
+    with pytest.raises(
+        flux_magic.MappingError,
+        match=r"ZeroDivisionError: division by zero "
+        r"\(at row 'b' \(position 1\)\)",
+    ) as info:
         build_request(boom, {}, ["a", "b"], 1)
     assert isinstance(info.value.__cause__, ZeroDivisionError)
     assert info.value.row == "b"

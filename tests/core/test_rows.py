@@ -9,16 +9,26 @@ from flux_magic._rows import CHUNK_ROWS, Row, check_frame, iter_rows
 
 
 def test_row_attribute_item_get_and_dict() -> None:
-    df = pd.DataFrame({"_value": [1], "_time": [pd.Timestamp("2021-01-01", tz="UTC")],
-                       "my col": ["x"], "host": ["h"]})
+    df = pd.DataFrame(
+        {
+            "_value": [1],
+            "_time": [pd.Timestamp("2021-01-01", tz="UTC")],
+            "my col": ["x"],
+            "host": ["h"],
+        }
+    )
     (r,) = iter_rows(df)
     assert r._value == 1
     assert r._time == pd.Timestamp("2021-01-01", tz="UTC")
     assert r.host == "h"
     assert r["my col"] == "x"
     assert r.get("nope", 42) == 42
-    assert dict(r) == {"_value": 1, "_time": pd.Timestamp("2021-01-01", tz="UTC"),
-                       "my col": "x", "host": "h"}
+    assert dict(r) == {
+        "_value": 1,
+        "_time": pd.Timestamp("2021-01-01", tz="UTC"),
+        "my col": "x",
+        "host": "h",
+    }
     assert isinstance(r, Row)
     with pytest.raises(AttributeError, match="no column 'nope'"):
         _ = r.nope
@@ -36,8 +46,14 @@ def test_missing_values_arrive_as_none() -> None:
         }
     )
     first, second = iter_rows(df)
-    assert first == {"f": 1.5, "i": 1, "t": pd.Timestamp("2021-01-01", tz="UTC"), "o": "a",
-                     "na": "x", "c": "u"}
+    assert first == {
+        "f": 1.5,
+        "i": 1,
+        "t": pd.Timestamp("2021-01-01", tz="UTC"),
+        "o": "a",
+        "na": "x",
+        "c": "u",
+    }
     assert all(v is None for v in second.values())
 
 
@@ -56,7 +72,7 @@ def test_rows_cross_chunk_boundaries_in_order() -> None:
 
 
 def test_frame_checks_explain_the_fix() -> None:
-    with pytest.raises(flux_magic.UsageError, match="Series.*to_frame"):
+    with pytest.raises(flux_magic.UsageError, match=r"Series.*to_frame"):
         check_frame(pd.Series([1]))
     with pytest.raises(flux_magic.UsageError, match="got dict"):
         check_frame({"a": [1]})

@@ -29,8 +29,12 @@ def frame(n: int = 5) -> pd.DataFrame:
 @pytest.mark.parametrize("concurrency", CONCURRENCY)
 @pytest.mark.parametrize(
     ("status", "sent_200", "sent_2xx"),
-    [(200, "true", "true"), (201, "false", "true"), (204, "false", "true"),
-     (500, "false", "false")],
+    [
+        (200, "true", "true"),
+        (201, "false", "true"),
+        (204, "false", "true"),
+        (500, "false", "false"),
+    ],
 )
 def test_status_and_sent_follow_flux(
     concurrency: int, status: int, sent_200: str, sent_2xx: str
@@ -49,8 +53,10 @@ def test_status_and_sent_follow_flux(
 def test_requests_arrive_as_mapped(receiver: Receiver, concurrency: int) -> None:
     df = frame(20)
     out = flux_magic.endpoint(receiver.url, concurrency=concurrency)(
-        lambda r: {"headers": {"header1": "example1", "x-row": str(r._value)},
-                   "data": f"The value is {r._value}".encode()}
+        lambda r: {
+            "headers": {"header1": "example1", "x-row": str(r._value)},
+            "data": f"The value is {r._value}".encode(),
+        }
     )(df)
     got = receiver.received()
     assert len(got) == 20
@@ -67,7 +73,9 @@ def test_requests_arrive_as_mapped(receiver: Receiver, concurrency: int) -> None
 def test_sequential_sends_in_row_order_over_one_connection(receiver: Receiver) -> None:
     df = frame(30)
     flux_magic.endpoint(receiver.url)(text_map)(df)
-    assert [g.body for g in receiver.received()] == [f"The value is {i}".encode() for i in range(30)]
+    assert [g.body for g in receiver.received()] == [
+        f"The value is {i}".encode() for i in range(30)
+    ]
 
 
 def test_connection_refused_is_recorded_per_row(closed_port_url: str) -> None:
@@ -117,9 +125,7 @@ def test_redirect_loop_is_an_error(httpserver: HTTPServer, concurrency: int) -> 
 
 
 @pytest.mark.parametrize("concurrency", CONCURRENCY)
-def test_mapping_errors_are_per_row_and_other_rows_go(
-    receiver: Receiver, concurrency: int
-) -> None:
+def test_mapping_errors_are_per_row_and_other_rows_go(receiver: Receiver, concurrency: int) -> None:
     def mapper(r: Any) -> dict[str, Any]:
         if r._value == 1:
             raise ValueError("bad row")
@@ -191,9 +197,7 @@ def test_df_pipe_works(receiver: Receiver) -> None:
 
 
 @pytest.mark.parametrize("concurrency", CONCURRENCY)
-def test_strict_mode_raises_with_partial_result(
-    closed_port_url: str, concurrency: int
-) -> None:
+def test_strict_mode_raises_with_partial_result(closed_port_url: str, concurrency: int) -> None:
     def fail_at_3(req: Received) -> Reply:
         return Reply(200, fault="reset") if req.body == b"The value is 3" else Reply(200)
 
@@ -336,3 +340,41 @@ def test_group_key_gains_sent(receiver: Receiver) -> None:
     out = flux_magic.endpoint(receiver.url)(text_map)(df)
     assert out.attrs["flux_group_key"] == ["tag", "_sent"]
     assert df.attrs["flux_group_key"] == ["tag"]
+
+
+def _send_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "flux_magic-send" and t.is_alive()]
+
+
+def test_interrupt_with_hanging_requests_and_no_timeout() -> None:
+    with Receiver(lambda req: Reply(fault="hang")) as rx:
+        sender = flux_magic.endpoint(rx.url, concurrency=3, timeout=None)(text_map)
+        timer = threading.Timer(0.3, _thread.interrupt_main)
+        started = time.monotonic()
+        timer.start()
+        with pytest.raises(flux_magic.SendInterrupted) as info:
+            sender(frame(10))
+        assert time.monotonic() - started < 0.3 + 1.5
+        result = info.value.result
+        errors = result["_error"].tolist()
+        assert errors[:3] == [errors[0]] * 3
+        assert errors[0].startswith("outcome unknown")
+        assert all(e.startswith("not sent") for e in errors[3:])
+        # the abandoned workers are cancelled, not left hanging
+        deadline = time.monotonic() + 5
+        while _send_threads() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _send_threads()
+
+
+def test_a_failing_progress_callback_stops_the_send(receiver: Receiver) -> None:
+    def progress(done: int, total: int, sent: int, failed: int) -> None:
+        raise RuntimeError("progress display broke")
+
+    with Receiver(delay=0.01) as rx:
+        with pytest.raises(RuntimeError, match="progress display broke"):
+            flux_magic.endpoint(rx.url)(text_map)(frame(1000), progress=progress)
+        count = rx.count
+        time.sleep(0.3)
+        assert rx.count == count  # nothing more was sent after the error
+    assert count < 1000
