@@ -1,0 +1,753 @@
+"""Flux's builtins: the universe (conversions, ``now``, table functions) and the packages
+``http``, ``json``, ``strings``, ``sampledata``, ``csv`` and ``array``, with Flux's formatting."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flux_magic._errors import EndpointError, FluxError, MappingError
+from flux_magic._flux import _ast as ast
+from flux_magic._flux._diagnostics import FluxRuntimeError
+from flux_magic._flux._interpreter import Builtin, Closure, Interpreter, Package, to_string
+from flux_magic._flux._tables import (
+    frame_from_records,
+    group_key,
+    rows_of,
+    table_ids,
+    with_group_key,
+)
+from flux_magic._flux._values import (
+    Duration,
+    UInt,
+    from_python,
+    json_encode,
+    parse_duration,
+    to_python,
+    type_name,
+)
+
+__all__ = ["PACKAGES", "check_request", "package", "request_function", "universe"]
+
+_BASIC = ("string", "int", "uint", "float", "bool", "time", "duration")
+
+
+def _builtin(
+    name: str,
+    params: str,
+    impl: Callable[..., Any],
+    *,
+    pipe: str | None = None,
+    example: str = "",
+    aliases: dict[str, str] | None = None,
+) -> Builtin:
+    """``params`` is e.g. ``"v, start, end=?"``: names ending in ``=?`` are optional."""
+    names = tuple(p.strip().removesuffix("=?") for p in params.split(",") if p.strip())
+    required = frozenset(
+        p.strip() for p in params.split(",") if p.strip() and not p.strip().endswith("=?")
+    )
+    return Builtin(name, impl, names, required, pipe, aliases or {}, example)
+
+
+def _expect(value: Any, param: str, fn: str, *kinds: str, hint: str | None = None) -> Any:
+    kind = type_name(value)
+    if kind not in kinds:
+        wanted = " or ".join(kinds)
+        raise FluxRuntimeError(
+            f"{fn}: expected {wanted} for argument {param} but found {kind}",
+            kind="type error",
+            param=param,
+            hint=hint,
+        )
+    return value
+
+
+# conversions ------------------------------------------------------------------------------
+
+
+def _bytes(interp: Interpreter, v: Any) -> bytes | None:
+    if v is None:
+        return None
+    if isinstance(v, bytes):
+        return v
+    _expect(
+        v, "v", "bytes", "string", hint="bytes(v:) converts a string; use string(v: ...) first."
+    )
+    return str(v).encode("utf-8")
+
+
+def _string(interp: Interpreter, v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bytes):
+        return v.decode("utf-8", errors="replace")
+    _expect(v, "v", "string", *_BASIC, "bytes")
+    return to_string(v)
+
+
+_INT_TEXT = re.compile(r"[+-]?\d+")
+
+
+def _int(interp: Interpreter, v: Any) -> int | None:
+    if v is None:
+        return None
+    kind = type_name(v)
+    _expect(v, "v", "int", *_BASIC)
+    if kind == "string":
+        if not _INT_TEXT.fullmatch(v):
+            raise FluxRuntimeError(f"cannot convert string {v!r} to int", param="v")
+        result = int(v)
+    elif kind == "float":
+        if math.isnan(v) or math.isinf(v):
+            raise FluxRuntimeError(f"cannot convert float {v} to int", param="v")
+        result = math.trunc(v)
+    elif kind == "time":
+        result = int(v.value)
+    elif kind == "duration":
+        result = v.total_nanoseconds()
+    else:
+        result = int(v)
+    if kind == "uint" and result >= 2**63:
+        result -= 2**64
+    if not -(2**63) <= result < 2**63:
+        raise FluxRuntimeError(f"cannot convert {v!r} to int: out of range", param="v")
+    return result
+
+
+def _uint(interp: Interpreter, v: Any) -> UInt | None:
+    if v is None:
+        return None
+    kind = type_name(v)
+    _expect(v, "v", "int", *_BASIC)
+    if kind == "string":
+        if not re.fullmatch(r"\+?\d+", v) or int(v) >= 2**64:
+            raise FluxRuntimeError(f"cannot convert string {v!r} to uint", param="v")
+        return UInt(int(v))
+    if kind == "float":
+        if math.isnan(v) or math.isinf(v):
+            raise FluxRuntimeError(f"cannot convert float {v} to uint", param="v")
+        return UInt(math.trunc(v))
+    return UInt(_int(interp, v) or 0)
+
+
+_FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|Inf|NaN)", re.I)
+
+
+def _float(interp: Interpreter, v: Any) -> float | None:
+    if v is None:
+        return None
+    _expect(v, "v", "float", "string", "int", "uint", "float", "bool")
+    if isinstance(v, str):
+        if not _FLOAT_TEXT.fullmatch(v):
+            raise FluxRuntimeError(f"cannot convert string {v!r} to float", param="v")
+        return float(v)
+    return float(v)
+
+
+def _bool(interp: Interpreter, v: Any) -> bool | None:
+    if v is None:
+        return None
+    _expect(v, "v", "bool", "string", "int", "uint", "float", "bool")
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        if v not in ("true", "false"):
+            raise FluxRuntimeError(f"cannot convert string {v!r} to bool", param="v")
+        return v == "true"
+    if v in (0, 1):
+        return bool(v)
+    raise FluxRuntimeError(f"cannot convert {type_name(v)} {v} to bool", param="v")
+
+
+def _time(interp: Interpreter, v: Any) -> pd.Timestamp | None:
+    if v is None:
+        return None
+    _expect(v, "v", "time", "string", "int", "time")
+    if isinstance(v, pd.Timestamp):
+        return v
+    if isinstance(v, int):
+        return pd.Timestamp(v, unit="ns", tz="UTC")
+    try:
+        stamp = pd.Timestamp(v)
+    except ValueError as exc:
+        raise FluxRuntimeError(f"cannot convert string {v!r} to time", param="v") from exc
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.as_unit("ns")
+
+
+def _duration(interp: Interpreter, v: Any) -> Duration | None:
+    if v is None:
+        return None
+    _expect(v, "v", "duration", "string", "int", "duration")
+    if isinstance(v, Duration):
+        return v
+    if isinstance(v, int):
+        return Duration(0, abs(v), v < 0)
+    try:
+        return parse_duration(v)
+    except ValueError as exc:
+        raise FluxRuntimeError(f"cannot convert string {v!r} to duration", param="v") from exc
+
+
+def _now(interp: Interpreter) -> pd.Timestamp:
+    return interp.now()
+
+
+def _length(interp: Interpreter, arr: Any) -> int:
+    _expect(arr, "arr", "length", "array")
+    return len(arr)
+
+
+# json, http ------------------------------------------------------------------------------
+
+
+def _json_encode(interp: Interpreter, v: Any) -> bytes:
+    try:
+        return json_encode(v)
+    except ValueError as exc:
+        raise FluxRuntimeError(str(exc), param="v") from None
+
+
+def _basic_auth(interp: Interpreter, u: Any, p: Any) -> str:
+    _expect(u, "u", "http.basicAuth", "string")
+    _expect(p, "p", "http.basicAuth", "string")
+    token = base64.b64encode(f"{u}:{p}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+_PATH_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~$&+:=@")
+
+
+def _path_escape(interp: Interpreter, inputString: Any) -> str:
+    _expect(inputString, "inputString", "http.pathEscape", "string")
+    return "".join(
+        chr(b) if b in _PATH_SAFE else f"%{b:02X}" for b in str(inputString).encode("utf-8")
+    )
+
+
+def _find_property(fn: Closure, key: str) -> ast.Node | None:
+    """The ``key:`` value in the record a function literal returns, when it is a literal."""
+    body: Any = fn.node.body
+    if isinstance(body, ast.Block):
+        body = next((s.value for s in body.body if isinstance(s, ast.Return)), None)
+    if isinstance(body, ast.Record):
+        for prop in body.properties:
+            if prop.key == key:
+                return prop.value
+    return None
+
+
+def _headers_property(fn: Closure, header: str) -> ast.Node | None:
+    headers = _find_property(fn, "headers")
+    if isinstance(headers, ast.Record):
+        for prop in headers.properties:
+            if prop.key == header:
+                return prop.value
+    return headers
+
+
+def check_request(interp: Interpreter, fn: Closure, record: Any) -> None:
+    """Flux's checks on what ``mapFn`` returns: a record, ``data`` bytes, string headers."""
+    where: ast.Node = fn.node.body if not isinstance(fn.node.body, ast.Block) else fn.node
+    if not isinstance(record, dict):
+        raise interp.error(
+            where,
+            f"mapFn must return a record with headers and data, not {type_name(record)}",
+            kind="type error",
+            hint='Write e.g. (r) => ({headers: {}, data: bytes(v: "...")}).',
+        )
+    data = record.get("data")
+    if data is not None and not isinstance(data, bytes):
+        node = _find_property(fn, "data") or where
+        raise interp.error(
+            node,
+            f"expected bytes but found {type_name(data)} for data",
+            kind="type error",
+            hint="The request body must be bytes: wrap it in bytes(v: ...), "
+            "or use json.encode(v: ...) for JSON.",
+        )
+    headers = record.get("headers")
+    if headers is None:
+        return
+    if not isinstance(headers, dict):
+        raise interp.error(
+            _find_property(fn, "headers") or where,
+            f"expected a record but found {type_name(headers)} for headers",
+            kind="type error",
+        )
+    for key, value in headers.items():
+        if not isinstance(value, str):
+            raise interp.error(
+                _headers_property(fn, key) or where,
+                f'header value "{key}" must be a string',
+                kind="type error",
+                hint=f"Convert it with string(v: ...); it is a {type_name(value)}.",
+            )
+
+
+def request_function(
+    interp: Interpreter, fn: Any, failures: list[FluxError] | None = None
+) -> Callable[[Mapping[Any, Any]], dict[str, Any]]:
+    """Wrap a Flux ``mapFn`` as the Python mapping function the engine calls per row."""
+    if not isinstance(fn, Closure):
+        raise FluxRuntimeError(
+            f"mapFn must be a function literal such as (r) => ({{...}}), not {type_name(fn)}",
+            kind="type error",
+            param="mapFn",
+        )
+    if "r" not in fn.params:
+        raise FluxRuntimeError(
+            "mapFn must take the row as r, e.g. (r) => ({headers: {}, data: bytes(v: ...)})",
+            param="mapFn",
+        )
+
+    def map_row(row: Mapping[Any, Any]) -> dict[str, Any]:
+        try:
+            record = fn(r={str(k): from_python(v) for k, v in row.items()})
+            check_request(interp, fn, record)
+        except FluxError as exc:
+            if failures is not None:
+                failures.append(exc)
+            raise
+        converted: dict[str, Any] = to_python(record)
+        return converted
+
+    return map_row
+
+
+def _send(interp: Interpreter, url: Any, fn: Any, tables: pd.DataFrame) -> pd.DataFrame:
+    from flux_magic._endpoint import endpoint
+
+    failures: list[FluxError] = []
+    map_row = request_function(interp, fn, failures)
+    sender = endpoint(str(url), **interp.endpoint_options)(map_row)
+    try:
+        result = sender(tables)
+    except (EndpointError, MappingError) as exc:
+        partial = getattr(exc, "result", None)
+        if failures:
+            failures[0].result = partial  # type: ignore[attr-defined]
+            raise failures[0] from None
+        error = FluxRuntimeError(
+            f"failed to evaluate map function: {getattr(exc, 'reason', exc)}",
+            hint="Flux stops the whole query at the first failed request; rows posted "
+            "before it stay posted. Run %%flux --collect to send every row and see each "
+            "failure in _error.",
+        )
+        error.result = partial  # type: ignore[attr-defined]
+        raise error from exc
+    return result
+
+
+def _endpoint(interp: Interpreter, url: Any) -> Builtin:
+    _expect(url, "url", "http.endpoint", "string")
+    from flux_magic._request import check_url
+
+    check_url(url)
+
+    def with_map_fn(interp: Interpreter, mapFn: Any) -> Builtin:
+        request_function(interp, mapFn)
+
+        def send(interp: Interpreter, tables: Any) -> pd.DataFrame:
+            _tables_arg(tables)
+            return _send(interp, url, mapFn, tables)
+
+        return _builtin("http.endpoint(url)(mapFn)", "tables", send, pipe="tables")
+
+    return _builtin(
+        "http.endpoint(url)",
+        "mapFn",
+        with_map_fn,
+        aliases={"mapfn": "mapFn"},
+        example='http.endpoint(url: "...")(mapFn: (r) => ({headers: {}, data: bytes(v: "...")}))',
+    )
+
+
+def _post(interp: Interpreter, url: Any, headers: Any = None, data: Any = None) -> int:
+    from flux_magic._endpoint import endpoint
+
+    _expect(url, "url", "http.post", "string")
+    headers = {} if headers is None else _expect(headers, "headers", "http.post", "record")
+    data = (
+        b""
+        if data is None
+        else _expect(data, "data", "http.post", "bytes", hint="Wrap the body in bytes(v: ...).")
+    )
+    for key, value in headers.items():
+        if not isinstance(value, str):
+            raise FluxRuntimeError(
+                f'header value "{key}" must be a string', kind="type error", param="headers"
+            )
+    options = {**interp.endpoint_options, "errors": "raise"}
+    sender = endpoint(str(url), **options)(lambda r: {"headers": dict(headers), "data": data})
+    try:
+        result = sender(pd.DataFrame({"post": [0]}))
+    except EndpointError as exc:
+        raise FluxRuntimeError(f"http.post failed: {exc.reason}") from exc
+    status = str(result["_status"].iloc[0])
+    return int(status) if status else 0
+
+
+# strings --------------------------------------------------------------------------------
+
+
+def _s(fn: str, **values: Any) -> None:
+    for name, value in values.items():
+        _expect(value, name, f"strings.{fn}", "string")
+
+
+def _title(text: str) -> str:
+    def separator(ch: str) -> bool:
+        if ch <= "\x7f":
+            return not (ch.isalnum() or ch == "_")
+        if unicodedata.category(ch)[0] in ("L", "N"):
+            return False
+        return ch.isspace()
+
+    out: list[str] = []
+    prev = " "
+    for ch in text:
+        out.append(ch.upper() if separator(prev) else ch)
+        prev = ch
+    return "".join(out)
+
+
+def _strings_package() -> dict[str, Any]:
+    def substring(interp: Interpreter, v: Any, start: Any, end: Any) -> str:
+        _s("substring", v=v)
+        _expect(start, "start", "strings.substring", "int")
+        _expect(end, "end", "strings.substring", "int")
+        runes = list(v)
+        lo = max(0, min(start, len(runes)))
+        hi = max(lo, min(end, len(runes)))
+        return "".join(runes[lo:hi])
+
+    def unary(name: str, op: Callable[[str], Any]) -> Builtin:
+        def impl(interp: Interpreter, v: Any) -> Any:
+            _s(name, v=v)
+            return op(v)
+
+        return _builtin(f"strings.{name}", "v", impl, example=f'strings.{name}(v: "...")')
+
+    def binary(name: str, second: str, op: Callable[[str, str], Any]) -> Builtin:
+        def impl(interp: Interpreter, v: Any, **other: Any) -> Any:
+            _s(name, v=v, **other)
+            return op(v, other[second])
+
+        return _builtin(
+            f"strings.{name}",
+            f"v, {second}",
+            impl,
+            example=f'strings.{name}(v: "...", {second}: "...")',
+        )
+
+    def replace_all(interp: Interpreter, v: Any, t: Any, u: Any) -> str:
+        _s("replaceAll", v=v, t=t, u=u)
+        return str(v).replace(t, u)
+
+    def replace(interp: Interpreter, v: Any, t: Any, u: Any, i: Any) -> str:
+        _s("replace", v=v, t=t, u=u)
+        _expect(i, "i", "strings.replace", "int")
+        return str(v).replace(t, u, i if i >= 0 else -1)
+
+    def join_str(interp: Interpreter, arr: Any, v: Any) -> str:
+        _expect(arr, "arr", "strings.joinStr", "array")
+        _s("joinStr", v=v)
+        for item in arr:
+            _expect(item, "arr", "strings.joinStr", "string")
+        return str(v).join(arr)
+
+    def repeat(interp: Interpreter, v: Any, i: Any) -> str:
+        _s("repeat", v=v)
+        _expect(i, "i", "strings.repeat", "int")
+        return str(v) * max(0, int(i))
+
+    members: dict[str, Any] = {
+        "substring": _builtin("strings.substring", "v, start, end", substring),
+        "strlen": unary("strlen", len),
+        "toLower": unary("toLower", str.lower),
+        "toUpper": unary("toUpper", str.upper),
+        "title": unary("title", _title),
+        "trimSpace": unary("trimSpace", str.strip),
+        "replaceAll": _builtin("strings.replaceAll", "v, t, u", replace_all),
+        "replace": _builtin("strings.replace", "v, t, u, i", replace),
+        "hasPrefix": binary("hasPrefix", "prefix", str.startswith),
+        "hasSuffix": binary("hasSuffix", "suffix", str.endswith),
+        "containsStr": binary("containsStr", "substr", lambda v, s: s in v),
+        "index": binary("index", "substr", lambda v, s: len(v[: v.find(s)]) if s in v else -1),
+        "countStr": binary("countStr", "substr", str.count),
+        "split": binary("split", "t", lambda v, t: v.split(t) if t else list(v)),
+        "trim": binary("trim", "cutset", str.strip),
+        "trimLeft": binary("trimLeft", "cutset", str.lstrip),
+        "trimRight": binary("trimRight", "cutset", str.rstrip),
+        "trimPrefix": binary("trimPrefix", "prefix", str.removeprefix),
+        "trimSuffix": binary("trimSuffix", "suffix", str.removesuffix),
+        "joinStr": _builtin("strings.joinStr", "arr, v", join_str),
+        "repeat": _builtin("strings.repeat", "v, i", repeat),
+    }
+    return members
+
+
+# tables ---------------------------------------------------------------------------------
+
+
+def _tables_arg(tables: Any) -> pd.DataFrame:
+    if not isinstance(tables, pd.DataFrame):
+        raise FluxRuntimeError(
+            f"expected a stream of tables but found {type_name(tables)}",
+            kind="type error",
+            param="tables",
+            hint="Pipe a stream into it, e.g. sampledata.int() |> ...",
+        )
+    return tables
+
+
+def _row_fn(fn: Any, name: str) -> Closure:
+    if not isinstance(fn, Closure):
+        raise FluxRuntimeError(
+            f"{name}: expected a function (r) => ... for fn but found {type_name(fn)}",
+            kind="type error",
+            param="fn",
+        )
+    if "r" not in fn.params:
+        raise FluxRuntimeError(
+            f"{name}: fn must take the row as r, e.g. (r) => r._value > 0", param="fn"
+        )
+    return fn
+
+
+def _filter(interp: Interpreter, tables: Any, fn: Any, onEmpty: Any = "drop") -> pd.DataFrame:
+    df = _tables_arg(tables)
+    fn = _row_fn(fn, "filter")
+    keep: list[bool] = []
+    for row in rows_of(df):
+        value = fn(r=row)
+        if value is not None and not isinstance(value, bool):
+            raise FluxRuntimeError(
+                f"filter: fn must return a bool, not {type_name(value)}",
+                kind="type error",
+                param="fn",
+            )
+        keep.append(bool(value))
+    out = df[np.array(keep, dtype=bool)] if len(df) else df.copy()
+    return with_group_key(out.copy(), group_key(df))
+
+
+def _map(interp: Interpreter, tables: Any, fn: Any) -> pd.DataFrame:
+    df = _tables_arg(tables)
+    fn = _row_fn(fn, "map")
+    records: list[dict[str, Any]] = []
+    for row in rows_of(df):
+        value = fn(r=row)
+        if not isinstance(value, dict):
+            raise FluxRuntimeError(
+                f"map: fn must return a record, not {type_name(value)}",
+                kind="type error",
+                param="fn",
+                hint="Return a record, e.g. (r) => ({r with x: 1}).",
+            )
+        records.append(value)
+    if not records:
+        return with_group_key(df.copy(), group_key(df))
+    return frame_from_records(records, key=group_key(df), index=df.index)
+
+
+def _limit(interp: Interpreter, tables: Any, n: Any, offset: Any = 0) -> pd.DataFrame:
+    df = _tables_arg(tables)
+    _expect(n, "n", "limit", "int")
+    _expect(offset, "offset", "limit", "int")
+    rank = pd.Series(table_ids(df)).groupby(table_ids(df)).cumcount().to_numpy()
+    out = df[(rank >= offset) & (rank < offset + n)].copy()
+    return with_group_key(out, group_key(df))
+
+
+def _columns_arg(columns: Any, fn: str) -> list[str]:
+    _expect(columns, "columns", fn, "array")
+    for c in columns:
+        _expect(c, "columns", fn, "string")
+    return [str(c) for c in columns]
+
+
+def _keep(interp: Interpreter, tables: Any, columns: Any) -> pd.DataFrame:
+    df = _tables_arg(tables)
+    wanted = set(_columns_arg(columns, "keep")) | {"result", "table"}
+    out = df[[c for c in df.columns if c in wanted]].copy()
+    return with_group_key(out, group_key(df))
+
+
+def _drop(interp: Interpreter, tables: Any, columns: Any) -> pd.DataFrame:
+    df = _tables_arg(tables)
+    unwanted = set(_columns_arg(columns, "drop"))
+    out = df[[c for c in df.columns if c not in unwanted]].copy()
+    return with_group_key(out, group_key(df))
+
+
+def _group(interp: Interpreter, tables: Any, columns: Any = None, mode: Any = "by") -> pd.DataFrame:
+    df = _tables_arg(tables)
+    names = _columns_arg(columns if columns is not None else [], "group")
+    _expect(mode, "mode", "group", "string")
+    if mode == "by":
+        key = names
+    elif mode == "except":
+        key = [c for c in df.columns if c not in names and c not in ("result", "table")]
+    elif mode == "extend":
+        key = [*group_key(df), *(c for c in names if c not in group_key(df))]
+    else:
+        raise FluxRuntimeError(f'group: mode must be "by", "except" or "extend", not {mode!r}')
+    out = df.drop(columns=[c for c in ("table",) if c in df.columns]).copy()
+    out = with_group_key(out, key)
+    order = np.argsort(table_ids(out), kind="stable")
+    return with_group_key(out.iloc[order].copy(), key)
+
+
+def _yield(interp: Interpreter, tables: Any, name: Any = "_result") -> pd.DataFrame:
+    df = _tables_arg(tables)
+    _expect(name, "name", "yield", "string")
+    out = df.copy()
+    if "result" in out.columns:
+        out["result"] = pd.array([name] * len(out), dtype="str")
+    out = with_group_key(out, group_key(df))
+    interp.results.append((str(name), out))
+    interp.yielded.add(id(out))
+    return out
+
+
+def _array_from(interp: Interpreter, rows: Any) -> pd.DataFrame:
+    _expect(rows, "rows", "array.from", "array")
+    for row in rows:
+        _expect(row, "rows", "array.from", "record")
+    return frame_from_records(list(rows), key=[])
+
+
+def _csv_from(interp: Interpreter, csv: Any) -> pd.DataFrame:
+    from flux_magic._annotated_csv import read_annotated_csv
+
+    _expect(csv, "csv", "csv.from", "string")
+    try:
+        return read_annotated_csv(csv)
+    except FluxError as exc:
+        raise FluxRuntimeError(str(exc), param="csv") from None
+
+
+def _sampledata_package() -> dict[str, Any]:
+    from flux_magic import sampledata
+
+    def make(name: str) -> Builtin:
+        loader = getattr(sampledata, name)
+
+        def impl(interp: Interpreter, includeNull: Any = False) -> pd.DataFrame:
+            _expect(includeNull, "includeNull", f"sampledata.{name}", "bool")
+            result: pd.DataFrame = loader(include_null=includeNull)
+            return result
+
+        return _builtin(f"sampledata.{name}", "includeNull=?", impl)
+
+    return {n: make(n) for n in ("float", "int", "uint", "string", "bool", "numericBool")}
+
+
+def universe() -> dict[str, Any]:
+    """The names every Flux program and function sees without an import."""
+    return {
+        "true": True,
+        "false": False,
+        "bytes": _builtin("bytes", "v", _bytes, example='bytes(v: "text")'),
+        "string": _builtin("string", "v", _string, example="string(v: r._value)"),
+        "int": _builtin("int", "v", _int, example="int(v: r._value)"),
+        "uint": _builtin("uint", "v", _uint, example="uint(v: r._value)"),
+        "float": _builtin("float", "v", _float, example="float(v: r._value)"),
+        "bool": _builtin("bool", "v", _bool, example='bool(v: "true")'),
+        "time": _builtin("time", "v", _time, example='time(v: "2021-01-01T00:00:00Z")'),
+        "duration": _builtin("duration", "v", _duration, example='duration(v: "1h")'),
+        "now": _builtin("now", "", _now),
+        "length": _builtin("length", "arr", _length, example="length(arr: [1, 2])"),
+        "filter": _builtin(
+            "filter",
+            "tables=?, fn, onEmpty=?",
+            _filter,
+            pipe="tables",
+            example="filter(fn: (r) => r._value > 0)",
+        ),
+        "map": _builtin(
+            "map",
+            "tables=?, fn",
+            _map,
+            pipe="tables",
+            example="map(fn: (r) => ({r with x: 1}))",
+        ),
+        "limit": _builtin(
+            "limit", "tables=?, n, offset=?", _limit, pipe="tables", example="limit(n: 3)"
+        ),
+        "keep": _builtin(
+            "keep",
+            "tables=?, columns",
+            _keep,
+            pipe="tables",
+            example='keep(columns: ["_time", "_value"])',
+        ),
+        "drop": _builtin(
+            "drop", "tables=?, columns", _drop, pipe="tables", example='drop(columns: ["tag"])'
+        ),
+        "group": _builtin(
+            "group",
+            "tables=?, columns=?, mode=?",
+            _group,
+            pipe="tables",
+            example='group(columns: ["tag"])',
+        ),
+        "yield": _builtin("yield", "tables=?, name=?", _yield, pipe="tables"),
+    }
+
+
+def _package_members(path: str) -> dict[str, Any] | None:
+    if path == "http":
+        return {
+            "endpoint": _builtin(
+                "http.endpoint", "url", _endpoint, example='http.endpoint(url: "http://...")'
+            ),
+            "post": _builtin(
+                "http.post",
+                "url, headers=?, data=?",
+                _post,
+                example='http.post(url: "http://...", data: bytes(v: "..."))',
+            ),
+            "basicAuth": _builtin(
+                "http.basicAuth", "u, p", _basic_auth, example='http.basicAuth(u: "me", p: "pw")'
+            ),
+            "pathEscape": _builtin(
+                "http.pathEscape",
+                "inputString",
+                _path_escape,
+                example='http.pathEscape(inputString: "a/b")',
+            ),
+        }
+    if path == "json":
+        return {"encode": _builtin("json.encode", "v", _json_encode, example="json.encode(v: r)")}
+    if path == "strings":
+        return _strings_package()
+    if path == "sampledata":
+        return _sampledata_package()
+    if path == "csv":
+        return {"from": _builtin("csv.from", "csv", _csv_from, example='csv.from(csv: "...")')}
+    if path == "array":
+        return {
+            "from": _builtin(
+                "array.from", "rows", _array_from, example="array.from(rows: [{x: 1}])"
+            )
+        }
+    return None
+
+
+PACKAGES: tuple[str, ...] = ("array", "csv", "http", "json", "sampledata", "strings")
+
+
+def package(path: str) -> Package | None:
+    """The package imported by ``import "<path>"``, or None if flux_magic does not have it."""
+    members = _package_members(path)
+    return None if members is None else Package(path, members)
