@@ -29,7 +29,9 @@ def endpoint(url: str, **options: Any) -> Endpoint:
         Where every row is POSTed (http or https). Checked now, before anything is sent.
     **options
         concurrency=1, timeout=30.0, sent_when="200", errors="collect", max_redirects=10,
-        max_response_bytes=100 MB, keep_response=0, verify=True. See ``flux_magic.OPTION_DOCS``.
+        max_response_bytes=100 MB, keep_response=0, verify=True, retries=0,
+        retry_unknown=False, backoff=0.5, idempotency_key=False, rate=None,
+        block_private=False, allow_hosts=(). See ``flux_magic.OPTION_DOCS``.
 
     Examples
     --------
@@ -49,6 +51,7 @@ class Endpoint:
     def __init__(self, url: str, options: Options | None = None) -> None:
         self.url = check_url(url)
         self.options = options or Options()
+        self.options.policy.check_url(self.url)
 
     def __call__(
         self,

@@ -12,10 +12,12 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 from ._errors import UsageError
+from ._policy import UrlPolicy, normalize_hosts
 
 __all__ = ["DEFAULT_TIMEOUT", "OPTION_DOCS", "Options"]
 
 DEFAULT_TIMEOUT = 30.0
+MAX_RETRIES = 20
 
 #: One line per option: the reference that README.md, the magic's help and the widget quote.
 OPTION_DOCS: dict[str, str] = {
@@ -35,6 +37,25 @@ OPTION_DOCS: dict[str, str] = {
     "debugging (default 0: keep nothing).",
     "verify": "Verify TLS certificates (default True). False sends to self-signed servers and "
     "warns.",
+    "retries": "Extra attempts per row (default 0: none, as Flux) on 429, 503 and failures "
+    "before the request left (refused, DNS, connect timeout), with exponential "
+    "backoff and jitter, honouring Retry-After. The result gains an _attempts column.",
+    "retry_unknown": "Also retry failures after the request may have reached the server (a "
+    "timeout waiting for the answer, a connection dropped or reset before or while answering). "
+    "Default False: such a retry can deliver a row twice; pair it with idempotency_key=True.",
+    "backoff": "Seconds before the first retry (default 0.5); each further retry waits twice "
+    "as long, plus random jitter up to this much, at most 30 s.",
+    "idempotency_key": "Add an Idempotency-Key header (a fresh UUID per row, the same for every "
+    "retry of that row) so the server can drop duplicates (default False). A key set by the "
+    "mapping is kept.",
+    "rate": "At most this many requests per second across all workers, retries included "
+    "(default None: no limit); e.g. rate=1 for Slack.",
+    "block_private": "Refuse destinations that are not public (private, loopback, link-local, "
+    "...) after DNS resolution and on every redirect, like Flux's hardened mode; for shared "
+    "servers (default False). Proxies from the environment are then not used.",
+    "allow_hosts": "Only these hosts may be contacted, checked on every redirect too: a list "
+    "(or comma-separated string) of names, '*.example.com' for subdomains, or IP literals "
+    "(default empty: any host). Proxies from the environment are then not used.",
 }
 
 
@@ -50,6 +71,13 @@ class Options:
     max_response_bytes: int = 100 * 1024 * 1024
     keep_response: int = 0
     verify: bool = True
+    retries: int = 0
+    retry_unknown: bool = False
+    backoff: float = 0.5
+    idempotency_key: bool = False
+    rate: float | None = None
+    block_private: bool = False
+    allow_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_int("concurrency", self.concurrency, minimum=1)
@@ -75,8 +103,20 @@ class Options:
                 f'errors must be "collect" (report per row) or "raise" (strict, as Flux), '
                 f"not {self.errors!r}."
             )
-        if not isinstance(self.verify, bool):
-            raise UsageError(f"verify must be True or False, not {self.verify!r}.")
+        for flag in ("verify", "retry_unknown", "idempotency_key", "block_private"):
+            if not isinstance(getattr(self, flag), bool):
+                raise UsageError(f"{flag} must be True or False, not {getattr(self, flag)!r}.")
+        _check_int("retries", self.retries, minimum=0)
+        if self.retries > MAX_RETRIES:
+            raise UsageError(
+                f"retries must be at most {MAX_RETRIES}, not {self.retries!r}; a row that "
+                "fails that often will not get through by trying harder."
+            )
+        _check_seconds("backoff", self.backoff, allow_zero=True)
+        if self.rate is not None:
+            _check_seconds("rate", self.rate, allow_zero=False, unit="requests per second")
+        # a list, set or comma-separated string becomes a normalised (hashable) tuple
+        object.__setattr__(self, "allow_hosts", normalize_hosts(self.allow_hosts))
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> Options:
@@ -106,6 +146,24 @@ class Options:
     @property
     def strict(self) -> bool:
         return self.errors == "raise"
+
+    @property
+    def policy(self) -> UrlPolicy:
+        """The URL policy these options set (``block_private``, ``allow_hosts``)."""
+        return UrlPolicy(block_private=self.block_private, allow_hosts=self.allow_hosts)
+
+
+def _check_seconds(name: str, value: object, *, allow_zero: bool, unit: str = "seconds") -> None:
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and (value >= 0 if allow_zero else value > 0)
+    )
+    if not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        none = " (or None for no limit)" if name == "rate" else ""
+        raise UsageError(f"{name} must be a number of {unit} {bound}{none}, not {value!r}.")
 
 
 def _check_int(name: str, value: object, *, minimum: int) -> None:

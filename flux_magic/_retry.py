@@ -1,0 +1,270 @@
+"""Retries (through tenacity) and the rate limit, shared by the httpx and aiohttp transports.
+
+What is retried, with ``retries=N`` (N extra attempts per row at most):
+
+* answers 429 (Too Many Requests) and 503 (Service Unavailable): the server says it did not
+  handle the request; the wait honours ``Retry-After`` (seconds or an HTTP date) when it is at
+  most ``MAX_RETRY_AFTER`` seconds, and a longer one ends the row's retries;
+* failures before the request left: connection refused, DNS failure, connect timeout;
+* only with ``retry_unknown=True``, failures after the request may have reached the server: a
+  timeout waiting for the answer, a connection dropped or reset before or while answering.
+  Retrying those can deliver a row twice; ``idempotency_key=True`` lets a server deduplicate.
+
+Never retried: any other status (a 500 included), an answer larger than
+``max_response_bytes``, a refusal by the URL policy, too many redirects, a TLS certificate
+that does not verify (the same answer would come back).
+
+Waits grow exponentially with random jitter: ``backoff * 2**(attempt-1)`` plus up to
+``backoff`` more, at most ``MAX_WAIT`` seconds. Every attempt, first or retry, takes a slot
+from the rate limit, and a cancel or Ctrl-C ends any wait at once.
+
+The rate limit is one clock shared by all workers (``Pacer``): each request reserves the next
+free slot, ``1 / rate`` seconds after the previous one, under a lock. The same object serves
+the sequential thread and the asyncio workers, so both paths obey exactly the same spacing;
+a token-bucket library would bring either a sync or an async API, not one clock for both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+import tenacity
+
+if TYPE_CHECKING:
+    from ._options import Options
+    from ._request import Request
+    from ._transport import Ledger, Outcome
+
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "MAX_WAIT",
+    "Attempt",
+    "Pacer",
+    "Retrier",
+    "Stopped",
+    "parse_retry_after",
+]
+
+log = logging.getLogger("flux_magic")
+
+#: Longest wait between two attempts of one row, in seconds.
+MAX_WAIT = 30.0
+#: A ``Retry-After`` longer than this ends the row's retries instead of stalling the send.
+MAX_RETRY_AFTER = 60.0
+RETRY_STATUSES = frozenset({429, 503})
+_STEP = 0.05
+
+#: Attempt kinds: why a failed attempt may be retried.
+ANSWERED = "answered"  # 429 / 503
+NOT_SENT = "not sent"  # the request never left
+MAYBE_SENT = "maybe sent"  # the server may have received it
+
+
+class Attempt(NamedTuple):
+    """One attempt's outcome, and what it means for retrying."""
+
+    outcome: Outcome
+    kind: str | None = None
+    retry_after: float | None = None
+
+
+class Stopped(Exception):
+    """The send is stopping (cancel, Ctrl-C, strict): end waits and retries now."""
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def with_idempotency_key(req: Request) -> Request:
+    """``req`` with an ``Idempotency-Key`` header, unless the mapping set one."""
+    if "Idempotency-Key" in req.headers:
+        return req
+    return req._replace(headers={**req.headers, "Idempotency-Key": str(uuid.uuid4())})
+
+
+class Pacer:
+    """At most ``rate`` request starts per second, across every worker and thread."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take the next free slot; return how many seconds to wait for it."""
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+            return slot - now
+
+
+class Retrier:
+    """Runs one row's attempts: pacing, retries, the Idempotency-Key, interruptible waits."""
+
+    def __init__(self, options: Options, ledger: Ledger, secrets: list[str]) -> None:
+        self.retries = options.retries
+        self.retry_unknown = options.retry_unknown
+        self.idempotency_key = options.idempotency_key
+        self.pacer = Pacer(options.rate) if options.rate else None
+        self.ledger = ledger
+        self._secrets = secrets
+        jitter = tenacity.wait_random(0, options.backoff)
+        self._base_wait = (
+            tenacity.wait_exponential(multiplier=options.backoff, max=MAX_WAIT) + jitter
+        )
+        #: Whether rows need more than one plain request (else the transports skip this).
+        self.active = bool(self.retries or self.pacer or self.idempotency_key)
+
+    # -- decisions ------------------------------------------------------------------------
+    def should_retry(self, attempt: Attempt) -> bool:
+        if attempt.kind is None or (attempt.kind == MAYBE_SENT and not self.retry_unknown):
+            return False
+        return attempt.retry_after is None or attempt.retry_after <= MAX_RETRY_AFTER
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        base = float(self._base_wait(state))
+        attempt: Attempt = state.outcome.result() if state.outcome else Attempt((0, "", None))
+        if attempt.retry_after is not None:
+            return min(max(base, attempt.retry_after), MAX_RETRY_AFTER)
+        return base
+
+    def _log_retry(self, position: int, state: tenacity.RetryCallState) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return
+        attempt: Attempt = state.outcome.result() if state.outcome else Attempt((0, "", None))
+        status, error, _ = attempt.outcome
+        why = error or f"status {status}"
+        for s in self._secrets:
+            why = why.replace(s, "***")
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.info(
+            "row at position %d: attempt %d failed (%s); retrying in %.2f s",
+            position,
+            state.attempt_number,
+            why,
+            wait,
+        )
+
+    def _tenacity_args(self, position: int) -> dict[str, object]:
+        return dict(
+            stop=tenacity.stop_after_attempt(self.retries + 1),
+            wait=self._wait,
+            retry=tenacity.retry_if_result(self.should_retry),
+            retry_error_callback=lambda state: state.outcome.result(),
+            before_sleep=lambda state: self._log_retry(position, state),
+            reraise=True,
+        )
+
+    # -- waits ----------------------------------------------------------------------------
+    def sleep_sync(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while True:
+            if self.ledger.stopping:
+                raise Stopped
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, _STEP))
+
+    async def sleep_async(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while True:
+            if self.ledger.stopping:
+                raise Stopped
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, _STEP))
+
+    # -- one row --------------------------------------------------------------------------
+    def run_sync(
+        self, position: int, req: Request, send: Callable[[Request], Attempt]
+    ) -> tuple[Outcome, int] | None:
+        """Send one row with pacing and retries; None if the send stopped before it went."""
+        if self.idempotency_key:
+            req = with_idempotency_key(req)
+        tries: list[Attempt] = []
+
+        def once() -> Attempt:
+            if self.pacer is not None:
+                self.sleep_sync(self.pacer.reserve())
+            if self.ledger.stopping:
+                raise Stopped
+            if not tries:
+                self.ledger.begin(position)
+            tries.append(send(req))
+            return tries[-1]
+
+        try:
+            if self.retries:
+                retrying = tenacity.Retrying(
+                    sleep=self.sleep_sync,
+                    **self._tenacity_args(position),  # type: ignore[arg-type]
+                )
+                attempt: Attempt = retrying(once)
+            else:
+                attempt = once()
+        except Stopped:
+            return _stopped(tries)
+        return attempt.outcome, len(tries)
+
+    async def run_async(
+        self, position: int, req: Request, send: Callable[[Request], Awaitable[Attempt]]
+    ) -> tuple[Outcome, int] | None:
+        """The asyncio twin of ``run_sync``: same pacing, retries and wording."""
+        if self.idempotency_key:
+            req = with_idempotency_key(req)
+        tries: list[Attempt] = []
+
+        async def once() -> Attempt:
+            if self.pacer is not None:
+                await self.sleep_async(self.pacer.reserve())
+            if self.ledger.stopping:
+                raise Stopped
+            if not tries:
+                self.ledger.begin(position)
+            tries.append(await send(req))
+            return tries[-1]
+
+        try:
+            if self.retries:
+                retrying = tenacity.AsyncRetrying(
+                    sleep=self.sleep_async,
+                    **self._tenacity_args(position),  # type: ignore[arg-type]
+                )
+                attempt: Attempt = await retrying(once)
+            else:
+                attempt = await once()
+        except Stopped:
+            return _stopped(tries)
+        return attempt.outcome, len(tries)
+
+
+def _stopped(tries: list[Attempt]) -> tuple[Outcome, int] | None:
+    """The outcome of a row whose retries were cut short by a stop (None: never sent)."""
+    if not tries:
+        return None
+    status, error, kept = tries[-1].outcome
+    note = "not retried further: the send was stopped"
+    return (status, f"{error}; {note}" if error else note, kept), len(tries)
