@@ -348,9 +348,13 @@ def _send(interp: Interpreter, url: Any, fn: Any, tables: pd.DataFrame) -> pd.Da
 
 def _endpoint(interp: Interpreter, url: Any) -> Builtin:
     _expect(url, "url", "http.endpoint", "string")
+    from flux_magic._errors import UsageError
     from flux_magic._request import check_url
 
-    check_url(url)
+    try:
+        check_url(url)
+    except UsageError as exc:
+        raise FluxRuntimeError(str(exc), param="url") from None
 
     def with_map_fn(interp: Interpreter, mapFn: Any) -> Builtin:
         request_function(interp, mapFn)

@@ -598,7 +598,10 @@ class Interpreter:
             where: ast.Node = arg_nodes.get(exc.param or "", node)
             if isinstance(where, ast.Arg):
                 where = where.value
-            raise self.error(where, exc.message, kind=exc.kind, hint=exc.hint) from None
+            error = self.error(where, exc.message, kind=exc.kind, hint=exc.hint)
+            if hasattr(exc, "result"):
+                error.result = exc.result  # type: ignore[attr-defined]
+            raise error from exc.__cause__
 
     def invoke(self, fn: Closure, args: dict[str, Any], node: ast.Node) -> Any:
         """Call a Flux function literal with named arguments (Flux values)."""

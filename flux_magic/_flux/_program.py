@@ -275,7 +275,7 @@ def run_program(
     program = parse_program(source)
     names = universe()
     for key, value in (variables or {}).items():
-        names[key] = value if isinstance(value, pd.DataFrame) else from_python(value)
+        names.setdefault(key, value if isinstance(value, pd.DataFrame) else from_python(value))
     body = list(program.body)
     while body and isinstance(body[0], ast.Import):
         stmt = body.pop(0)
