@@ -260,6 +260,7 @@ class Interpreter:
         self.yielded: set[int] = set()
         self.options: dict[str, Any] = {}
         self.endpoint_options: dict[str, Any] = {}
+        self.is_program = False
 
     # errors -------------------------------------------------------------------------------
     def error(
@@ -340,7 +341,12 @@ class Interpreter:
     def undefined(self, node: ast.Ident) -> FluxError:
         hint = None
         if node.name in ("http", "json", "strings", "sampledata", "csv", "array"):
-            hint = f'Add `import "{node.name}"` at the top of the program.'
+            hint = (
+                f'Add `import "{node.name}"` at the top of the program.'
+                if self.is_program
+                else "A mapping function can use the packages http, json and strings; "
+                f"{node.name} is for %%flux programs."
+            )
         elif node.name in ("true", "false"):
             hint = None
         elif node.name == "null":

@@ -54,7 +54,7 @@ def _check_node(interp: Interpreter, node: Any, scope: set[str]) -> None:
         if node.name not in scope:
             raise interp.undefined(node)
     elif isinstance(node, ast.Function):
-        inner = set(scope) | {p.name for p in node.params}
+        inner = set(scope) | {p.name for p in node.params} | {_USER + p.name for p in node.params}
         for param in node.params:
             if param.default is not None and not isinstance(param.default, ast.PipeLiteral):
                 _check_node(interp, param.default, scope)
@@ -72,21 +72,53 @@ def _check_node(interp: Interpreter, node: Any, scope: set[str]) -> None:
         _check_names(interp, node.items, scope)
     elif isinstance(node, ast.Member):
         _check_node(interp, node.obj, scope)
+        if isinstance(node.obj, ast.Ident) and node.obj.name in _STATIC_PACKAGES:
+            pkg = package(node.obj.name)
+            if pkg is not None and _USER + node.obj.name not in scope:
+                interp.member(pkg, node.name, node)
     elif isinstance(node, ast.Index):
         _check_names(interp, [node.obj, node.index], scope)
     elif isinstance(node, ast.Call):
-        for arg in node.args:
-            if arg.name is None:
-                raise interp.positional(node, arg, _static_callee(node.callee))
-        _check_names(interp, [node.callee, *(a.value for a in node.args)], scope)
+        _check_call(interp, node, scope, piped=False)
     elif isinstance(node, ast.Pipe):
-        _check_names(interp, [node.value, node.call], scope)
+        _check_node(interp, node.value, scope)
+        _check_call(interp, node.call, scope, piped=True)
     elif isinstance(node, ast.Binary | ast.Logical):
         _check_names(interp, [node.left, node.right], scope)
     elif isinstance(node, ast.Unary | ast.Exists):
         _check_node(interp, node.operand, scope)
     elif isinstance(node, ast.Cond):
         _check_names(interp, [node.test, node.then, node.otherwise], scope)
+
+
+_STATIC_PACKAGES = frozenset(PACKAGES)
+#: Marks a name bound by the program itself (it may shadow a builtin) in the checker's scope.
+_USER = "\0user:"
+
+
+def _check_call(interp: Interpreter, node: ast.Call, scope: set[str], *, piped: bool) -> None:
+    """Arguments that are certainly wrong, reported before anything runs."""
+    for arg in node.args:
+        if arg.name is None:
+            raise interp.positional(node, arg, _static_callee(node.callee))
+    _check_names(interp, [node.callee, *(a.value for a in node.args)], scope)
+    fn = _static_callee(node.callee)
+    root = node.callee.obj if isinstance(node.callee, ast.Member) else node.callee
+    if fn is None or not isinstance(root, ast.Ident) or _USER + root.name in scope:
+        return
+    given = [a.name for a in node.args if a.name is not None]
+    for arg in node.args:
+        if arg.name not in fn.params and arg.name not in fn.aliases:
+            takes = ", ".join(f"{p}:" for p in fn.params if p != fn.pipe) or "no arguments"
+            callee = interp.source[node.callee.start : node.callee.end]
+            raise interp.error(arg, f"unexpected argument {arg.name}: {callee} takes {takes}")
+    missing = [p for p in fn.params if p in fn.required and p not in given and p != fn.pipe]
+    if missing:
+        raise interp.error(
+            node,
+            f"missing required argument {', '.join(missing)}",
+            hint=f"Write e.g. {fn.example}." if fn.example else None,
+        )
 
 
 def _static_callee(callee: ast.Expr) -> Any:
@@ -105,7 +137,7 @@ def _check_statements(interp: Interpreter, body: list[ast.Stmt], scope: set[str]
     for stmt in body:
         if isinstance(stmt, ast.Assign):
             _check_node(interp, stmt.value, scope)
-            scope.add(stmt.name)
+            scope.update((stmt.name, _USER + stmt.name))
         elif isinstance(stmt, ast.Return | ast.Option):
             _check_node(interp, stmt.value, scope)
         elif isinstance(stmt, ast.ExprStmt):
@@ -267,6 +299,7 @@ def run_program(
         With line:column and the offending text underlined.
     """
     interp = Interpreter(source, now=now)
+    interp.is_program = True
     interp.endpoint_options = {
         "sent_when": "200",
         "errors": "raise",
