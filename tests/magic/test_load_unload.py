@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import types
 from collections.abc import Iterator
@@ -47,6 +48,8 @@ def test_load_registers_and_unload_removes_everything(bare_shell: Any) -> None:
     ip.run_line_magic("load_ext", "flux_magic")
     assert "flux_endpoint" in ip.magics_manager.magics["cell"]
     assert "flux_endpoint_ui" in ip.magics_manager.magics["line"]  # the widget's magic
+    if importlib.util.find_spec("flux_magic._flux_magic") is not None:
+        assert "flux" in ip.magics_manager.magics["cell"]  # %%flux, from its own module
     assert len(configurables(ip)) == 1
     assert isinstance(ip.magics_manager.registry["FluxEndpointMagic"], FluxEndpointMagic)
     ip.run_line_magic("unload_ext", "flux_magic")

@@ -1,0 +1,92 @@
+"""``notebooks/quickstart.ipynb`` runs top to bottom in a fresh kernel and tells its story."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import nbclient
+import nbformat
+import pytest
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
+
+
+def outputs_of(cell: Any) -> str:
+    texts = []
+    for out in cell.outputs:
+        assert out["output_type"] != "error", out
+        texts.append(str(out.get("text") or out.get("data", {}).get("text/plain", "")))
+    return "\n".join(texts)
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Each code cell's source (its first line) mapped to its outputs, after a fresh run."""
+    work = tmp_path_factory.mktemp("quickstart")
+    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    nb = nbformat.read(work / NOTEBOOK.name, as_version=4)
+    root = str(NOTEBOOK.parents[1])
+    with pytest.MonkeyPatch.context() as mp:  # the kernel imports this checkout
+        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+        client = nbclient.NotebookClient(
+            nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+        )
+        client.execute()
+    cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in cells), "every code cell ran"
+    return {c.source: outputs_of(c) for c in cells}
+
+
+def output(executed: dict[str, str], first_line: str) -> str:
+    matches = [out for src, out in executed.items() if src.splitlines()[0] == first_line]
+    assert len(matches) == 1, first_line
+    return matches[0]
+
+
+@pytest.mark.notebook
+@pytest.mark.timeout(180)
+def test_preview_sends_nothing(executed: dict[str, str]) -> None:
+    preview = output(executed, "%%flux_endpoint df --url $url --preview 3")
+    assert re.search(r"Preview of 3 of 12 requests to http://127\.0\.0\.1:\d+/; nothing", preview)
+    assert "The value is -2" in preview
+    assert output(executed, "rx.count  # nothing was sent") == "0"
+
+
+@pytest.mark.notebook
+@pytest.mark.timeout(180)
+def test_send_and_what_arrived(executed: dict[str, str]) -> None:
+    sent = output(executed, "%%flux_endpoint df --url $url -o result")
+    assert re.match(r"12 of 12 rows sent, 0 not sent, in [\d.]+ s to http://127\.0\.0\.1", sent)
+    assert "(status 200: 12)." in sent
+    counts = output(executed, 'result["_sent"].value_counts()')
+    assert re.search(r"true\s+12", counts)
+    assert output(executed, 'result.attrs["flux_group_key"]') == "['tag', '_sent']"
+    got = output(executed, "got = rx.requests")
+    assert "example1" in got
+    assert "The value is -2" in got
+
+
+@pytest.mark.notebook
+@pytest.mark.timeout(180)
+def test_204_is_not_sent_until_sent_when_2xx(executed: dict[str, str]) -> None:
+    strict = output(executed, "%%flux_endpoint df --url $hook_url -o strict_200")
+    assert "0 of 12 rows sent, 12 not sent" in strict
+    assert "Flux's http.endpoint does not count as sent (only 200 is)" in strict
+    assert "use --sent-when 2xx" in strict
+    assert output(executed, 'strict_200["_sent"].unique()') == "array(['false'], dtype=object)"
+    any_2xx = output(executed, "%%flux_endpoint df --url $hook_url --sent-when 2xx -o any_2xx")
+    assert "12 of 12 rows sent" in any_2xx
+    assert output(executed, 'any_2xx["_sent"].unique()') == "array(['true'], dtype=object)"
+
+
+@pytest.mark.notebook
+@pytest.mark.timeout(180)
+def test_function_name_and_flux_bodies(executed: dict[str, str]) -> None:
+    again = output(executed, "%%flux_endpoint df --url $url --concurrency 4 --timeout 5 -o again")
+    assert "12 of 12 rows sent" in again
+    flux = output(executed, "%%flux_endpoint df --url $url -o from_flux")
+    assert "12 of 12 rows sent" in flux
