@@ -272,7 +272,9 @@ def result_html(result: pd.DataFrame, max_rows: int = 50) -> str:
             if col == "_sent":
                 mark = "✔" if ok else "✘"
                 color = "#1b7f3b" if ok else "#b00020"
-                cells.append(f'<b style="color:{color}">{mark} {_cell(value)}</b>')
+                cells.append(
+                    f'<b style="color:{color};white-space:nowrap">{mark} {_cell(value)}</b>'
+                )
             else:
                 cells.append(_cell(value))
         rows.append(("" if ok else "background:#fde7e9", cells))

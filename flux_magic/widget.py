@@ -131,6 +131,7 @@ class EndpointWidget(widgets.VBox):
         self._cancel = threading.Event()
         self._last_draw = 0.0
         self._started = 0.0
+        self._counts = (0, 0, 0, 0)  # the last (done, total, sent, failed) of the sender
 
         self.df_picker = widgets.Dropdown(
             description="DataFrame", style=_LABEL, layout=widgets.Layout(width="420px")
@@ -177,7 +178,8 @@ class EndpointWidget(widgets.VBox):
             options=[("200 (Flux)", "200"), ("any 2xx", "2xx")],
             value=str(sent_when),
             description="sent when",
-            style={**_LABEL, "button_width": "90px"},
+            style={"description_width": "70px", "button_width": "90px"},
+            layout=widgets.Layout(width="auto"),
         )
         self.strict = widgets.Checkbox(
             value=strict, description="strict: stop at the first failed row", indent=False
@@ -200,7 +202,12 @@ class EndpointWidget(widgets.VBox):
         self.preview_button = widgets.Button(
             description="Preview", icon="eye", tooltip="Show the requests; nothing is sent"
         )
-        self.send_button = widgets.Button(description="Send", button_style="primary", icon="send")
+        self.send_button = widgets.Button(
+            description="Send",
+            button_style="primary",
+            icon="send",
+            layout=widgets.Layout(width="auto", min_width="170px"),
+        )
         self.cancel_button = widgets.Button(
             description="Cancel", button_style="warning", icon="stop", disabled=True
         )
@@ -340,6 +347,10 @@ class EndpointWidget(widgets.VBox):
             output_name=self.output_name.value.strip(),
         )
 
+    def __repr__(self) -> str:
+        url = mask_url(self.url_text.value.strip())
+        return f"EndpointWidget(df={self._df_name()!r}, url={url!r})"
+
     # ----------------------------------------------------------------- callbacks
 
     @_quiet
@@ -349,14 +360,22 @@ class EndpointWidget(widgets.VBox):
     @_quiet
     def _on_df_change(self, _change: object = None) -> None:
         self._update_send_label()
+        self._forget_preview()
 
     @_quiet
     def _on_url_change(self, _change: object = None) -> None:
         self._check_url()
+        self._forget_preview()
 
     @_quiet
     def _on_mapping_change(self, _change: object = None) -> None:
         self._check_mapping_syntax()
+        self._forget_preview()
+
+    def _forget_preview(self) -> None:
+        """A preview of other settings would mislead: drop it."""
+        self.preview_table.value = ""
+        self.preview_frame = None
 
     @_quiet
     def _on_preview(self, _button: object = None) -> None:
@@ -536,10 +555,12 @@ class EndpointWidget(widgets.VBox):
             self._say("a send is already running.", error=True)
             return
         self._cancel = threading.Event()
+        total = len(df)
+        self._counts = (0, total, 0, 0)
+        self._forget_preview()
         self.result_table.value = ""
         self.code.value = ""
         self.output.outputs = ()
-        total = len(df)
         self.progress.max = max(total, 1)
         self.progress.value = 0
         self.progress.bar_style = "info"
@@ -558,6 +579,7 @@ class EndpointWidget(widgets.VBox):
         self._thread.start()
 
     def _on_progress(self, done: int, total: int, sent: int, failed: int) -> None:
+        self._counts = (done, total, sent, failed)
         now = time.monotonic()
         if done < total and now - self._last_draw < _PROGRESS_INTERVAL:
             return
@@ -609,12 +631,11 @@ class EndpointWidget(widgets.VBox):
         self.result = result
         sent = int((result["_sent"] == "true").sum())
         not_sent = len(result) - sent
+        done, _, _, failed = self._counts  # the sender's last report: after the end
         self.progress.max = max(total, 1)
-        self.progress.value = total if not cancel.is_set() else self.progress.value
+        self.progress.value = done
         self.progress.bar_style = "success" if not_sent == 0 else "warning"
-        self.progress_text.value = text.progress_text(
-            self.progress.value, total, sent, not_sent, elapsed
-        )
+        self.progress_text.value = text.progress_text(done, total, sent, failed, elapsed)
         self.result_table.value = text.result_html(result)
         if name:
             self.namespace[name] = result
