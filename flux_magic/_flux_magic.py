@@ -71,7 +71,8 @@ class FluxMagic(Magics):
         assignments, ``option now = () => <time>``, ``|>``, ``sampledata.*()``,
         ``csv.from(csv:)``, ``array.from(rows:)``, ``http.endpoint(url:)(mapFn:)``,
         ``http.post(url:, headers:, data:)``, ``filter``, ``map``, ``limit``, ``keep``,
-        ``drop``, ``group``, ``yield``. DataFrames of the notebook are visible by name.
+        ``drop``, ``group``, ``yield``. The notebook's DataFrames, strings, numbers and booleans
+        are visible by name (``http.endpoint(url: url)``).
 
         Examples
         --------
@@ -129,12 +130,12 @@ class FluxMagic(Magics):
         namespace: dict[str, Any] = shell.user_ns
         return namespace
 
-    def _frames(self) -> dict[str, pd.DataFrame]:
-        """The notebook's DataFrames, by (identifier) name."""
+    def _frames(self) -> dict[str, Any]:
+        """The notebook's DataFrames, strings, numbers and booleans, by (identifier) name."""
         return {
             name: value
             for name, value in self._ns.items()
-            if isinstance(value, pd.DataFrame)
+            if isinstance(value, pd.DataFrame | str | int | float)
             and name[:1] in _IDENT_START
             and name.isidentifier()
             and not name.startswith("_")

@@ -291,7 +291,8 @@ def run_program(
     now : callable, optional
         Supplies ``now()`` unless the program sets ``option now``.
     variables : mapping, optional
-        Extra names visible to the program (e.g. DataFrames from the notebook).
+        Extra names visible to the program (e.g. DataFrames and strings from the notebook);
+        the program's own assignments may shadow them.
 
     Raises
     ------
@@ -309,6 +310,8 @@ def run_program(
     names = universe()
     for key, value in (variables or {}).items():
         names.setdefault(key, value if isinstance(value, pd.DataFrame) else from_python(value))
+    outer = Scope(None, names)
+    names = {}
     body = list(program.body)
     while body and isinstance(body[0], ast.Import):
         stmt = body.pop(0)
@@ -321,17 +324,13 @@ def run_program(
                 hint=f"flux_magic provides: {', '.join(PACKAGES)}.",
             )
         names[stmt.alias or stmt.path.rsplit("/", 1)[-1]] = pkg
-    _check_statements(interp, body, set(names))
-    scope = Scope(None, names)
+    _check_statements(interp, body, set(outer.names) | set(names))
+    scope = Scope(outer, names)
     interp.execute(body, scope)
     tables: dict[str, pd.DataFrame] = {}
     for name, frame in interp.results:
         if name in tables:
             raise FluxError(f"two results are named {name!r}; give each yield its own name")
         tables[name] = frame
-    values = {
-        k: v
-        for k, v in scope.names.items()
-        if k not in names and not isinstance(v, Closure | Package)
-    }
+    values = {k: v for k, v in scope.names.items() if not isinstance(v, Closure | Package)}
     return FluxResult(tables, values)

@@ -116,3 +116,11 @@ def test_load_ext_registers_flux() -> None:
     ip = InteractiveShell.instance()
     flux_magic.load_ipython_extension(ip)
     assert "flux" in ip.magics_manager.magics["cell"]
+
+
+def test_notebook_strings_are_visible_and_can_be_shadowed(shell: InteractiveShell) -> None:
+    shell.user_ns["label"] = "from python"
+    df = run(shell, "", 'import "array"\narray.from(rows: [{v: label}])')
+    assert df["v"].tolist() == ["from python"]
+    df = run(shell, "", 'import "array"\nlabel = "flux"\narray.from(rows: [{v: label}])')
+    assert df["v"].tolist() == ["flux"]
