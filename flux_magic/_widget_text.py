@@ -150,8 +150,14 @@ def _compile_flux(source: str) -> Callable[..., Any]:
 
 
 def syntax_error(source: str) -> str:
-    """The syntax error of Python mapping source as one line, or "" (Flux is not checked here)."""
-    if not source.strip() or is_flux_source(source):
+    """The syntax error of the mapping source as one line, or "" (nothing is evaluated)."""
+    if not source.strip():
+        return ""
+    if is_flux_source(source):
+        try:
+            _compile_flux(source)  # parsing Flux runs nothing
+        except MappingSourceError as exc:
+            return str(exc)
         return ""
     try:
         ast.parse(source.strip("\n"), "<mapping>", mode="eval")

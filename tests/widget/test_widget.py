@@ -294,3 +294,39 @@ def test_errors_inside_callbacks_become_messages(namespace: dict[str, Any]) -> N
     w.df_picker.value = None
     w.preview_button.click()
     assert "choose a DataFrame" in w.message.value
+
+
+FLUX_MAPPING = """(r) => ({
+    headers: {"X-Host": r.host},
+    data: bytes(v: "The value is ${r._value}"),
+})"""
+
+
+def test_flux_mapping_previews_and_sends(
+    namespace: dict[str, Any], receiver: flux_magic.Receiver
+) -> None:
+    w = make(namespace, receiver.url, mapping=FLUX_MAPPING)
+    assert w.mapping_status.value == ""
+    w.preview_button.click()
+    assert "The value is 81.5" in w.preview_table.value
+    send(w)
+    assert receiver.requests["body"].tolist() == [
+        b"The value is 81.5",
+        b"The value is 92",  # Flux formats floats without a trailing .0
+        b"The value is 99.9",
+    ]
+    assert w.result is not None
+    assert w.result["_sent"].tolist() == ["true"] * 3
+
+
+def test_flux_mapping_errors_show_line_and_column(
+    namespace: dict[str, Any], receiver: flux_magic.Receiver
+) -> None:
+    w = make(namespace, receiver.url)
+    w.mapping_text.value = "(r) => ({\n  headers: {},\n  data: bytes(v: r._value +),\n})"
+    assert "@3:" in w.mapping_status.value
+    w.mapping_text.value = '(r) => ({headers: {}, data: "not bytes"})'
+    assert "expected bytes" in w.mapping_status.value
+    send(w)
+    assert "mapping does not compile" in w.message.value
+    assert receiver.count == 0

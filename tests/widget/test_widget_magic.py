@@ -102,3 +102,13 @@ def test_show_code_runs_and_gives_the_same_result(shell: Any) -> None:
     pd.testing.assert_frame_equal(result.reset_index(drop=True), w.result.reset_index(drop=True))
     assert from_cell["body"].tolist() == from_widget["body"].tolist()
     assert from_cell["headers"].tolist() == from_widget["headers"].tolist()
+
+
+def test_load_ext_registers_the_widget_magic(shell: Any) -> None:
+    shell.run_line_magic("load_ext", "flux_magic")
+    try:
+        assert "flux_endpoint_ui" in shell.magics_manager.magics["line"]
+        w = shell.run_line_magic("flux_endpoint_ui", "alerts")
+        assert isinstance(w, EndpointWidget)
+    finally:
+        shell.run_line_magic("unload_ext", "flux_magic")
