@@ -421,6 +421,8 @@ class _one_line_errors:
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, FluxMagicError) and not isinstance(exc, EndpointError):
             raise UsageError(f"{MAGIC}: {_clean(str(exc), self.secrets)}") from None
+        if isinstance(exc, KeyboardInterrupt):  # while previewing: no request has left
+            raise UsageError(f"{MAGIC}: interrupted before anything was sent.") from None
 
 
 class _Progress:

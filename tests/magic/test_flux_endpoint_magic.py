@@ -429,6 +429,16 @@ def test_keyboard_interrupt_in_the_mapping_keeps_every_row(
     assert len(shell.user_ns[PARTIAL_NAME]) == 10
 
 
+def test_keyboard_interrupt_in_the_first_row_or_a_preview(
+    shell: Any, receiver: flux_magic.Receiver
+) -> None:
+    shell.run_cell("def interrupt(r):\n    raise KeyboardInterrupt\n")
+    for line in (f"df --url {receiver.url}", f"df --url {receiver.url} --preview"):
+        text = one_line_error(shell, line, "interrupt")
+        assert text == "%%flux_endpoint: interrupted before anything was sent."
+    assert receiver.count == 0
+
+
 def test_kernel_interrupt_during_a_slow_send_stops_promptly(shell: Any) -> None:
     shell.user_ns["many"] = pd.DataFrame({"_value": range(50)})
     with flux_magic.Receiver(delay=0.2) as slow:
