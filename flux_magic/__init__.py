@@ -47,9 +47,39 @@ __all__ = [
     "__version__",
     "check_url",
     "endpoint",
+    "flux_fn",
     "load_ipython_extension",
+    "looks_like_flux",
+    "read_annotated_csv",
+    "sampledata",
+    "to_annotated_csv",
     "unload_ipython_extension",
 ]
+
+# The Flux layer loads a grammar; import it on first use only.
+_LAZY = {
+    "flux_fn": ("._flux", "flux_fn"),
+    "looks_like_flux": ("._flux", "looks_like_flux"),
+    "read_annotated_csv": ("._annotated_csv", "read_annotated_csv"),
+    "to_annotated_csv": ("._annotated_csv", "to_annotated_csv"),
+    "sampledata": (".sampledata", None),
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'flux_magic' has no attribute {name!r}")
+    import importlib
+
+    module_name, attr = _LAZY[name]
+    module = importlib.import_module(module_name, __name__)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def load_ipython_extension(ipython: object) -> None:
