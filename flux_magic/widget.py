@@ -132,6 +132,7 @@ class EndpointWidget(widgets.VBox):
         self._last_draw = 0.0
         self._started = 0.0
         self._counts = (0, 0, 0, 0)  # the last (done, total, sent, failed) of the sender
+        self._cell: tuple[Any, dict[str, Any]] | None = _current_cell()
 
         self.df_picker = widgets.Dropdown(
             description="DataFrame", style=_LABEL, layout=widgets.Layout(width="420px")
@@ -346,6 +347,11 @@ class EndpointWidget(widgets.VBox):
             strict=self.strict.value,
             output_name=self.output_name.value.strip(),
         )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """Display the widget, remembering the cell it is shown in (for the result output)."""
+        self._cell = _current_cell() or self._cell
+        return super()._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
         url = mask_url(self.url_text.value.strip())
@@ -570,9 +576,12 @@ class EndpointWidget(widgets.VBox):
         self._say(f"Sending {total:,} requests…")
         self._started = time.monotonic()
         self._last_draw = 0.0
+        # a click from code in a cell reports to that cell; a click in the page, to the
+        # cell that shows the widget
+        cell = _current_cell() or self._cell
         self._thread = threading.Thread(
             target=self._run,
-            args=(sender, df, self._cancel, self.output_name.value.strip()),
+            args=(sender, df, self._cancel, self.output_name.value.strip(), cell),
             name="flux-magic-widget-send",
             daemon=True,
         )
@@ -590,7 +599,14 @@ class EndpointWidget(widgets.VBox):
             done, total, sent, failed, now - self._started
         )
 
-    def _run(self, sender: Sender, df: pd.DataFrame, cancel: threading.Event, name: str) -> None:
+    def _run(
+        self,
+        sender: Sender,
+        df: pd.DataFrame,
+        cancel: threading.Event,
+        name: str,
+        cell: tuple[Any, dict[str, Any]] | None,
+    ) -> None:
         """The background send: call the sender, then present the result (never raises)."""
         result: pd.DataFrame | None = None
         message, error = "", False
@@ -610,7 +626,8 @@ class EndpointWidget(widgets.VBox):
             message, error = text.short_error(exc), True
         try:
             if result is not None:
-                self._present(result, name, len(df), time.monotonic() - self._started, cancel)
+                elapsed = time.monotonic() - self._started
+                self._present(result, name, len(df), elapsed, cancel, cell)
             if message:
                 self._say(message, error=error)
         except Exception as exc:
@@ -627,6 +644,7 @@ class EndpointWidget(widgets.VBox):
         total: int,
         elapsed: float,
         cancel: threading.Event,
+        cell: tuple[Any, dict[str, Any]] | None,
     ) -> None:
         self.result = result
         sent = int((result["_sent"] == "true").sum())
@@ -651,7 +669,38 @@ class EndpointWidget(widgets.VBox):
         if name:
             summary += f" Result assigned to {name}."
         self._say(summary, error=bool(not_sent) and not cancel.is_set())
-        self.output.outputs = (_display_data(result),)
+        if cell is None:
+            self.output.outputs = (_display_data(result),)
+        else:
+            _publish(cell, result)
+
+
+def _current_cell() -> tuple[Any, dict[str, Any]] | None:
+    """The kernel and the request being executed now (the cell), if running in a kernel."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)()
+    kernel = getattr(shell, "kernel", None)
+    get_parent = getattr(kernel, "get_parent", None)
+    if get_parent is None:
+        return None
+    parent = get_parent("shell")
+    header = parent.get("header") if isinstance(parent, dict) else None
+    if not isinstance(header, dict) or header.get("msg_type") != "execute_request":
+        return None  # displayed from a button callback or a thread: no cell to write to
+    return kernel, parent
+
+
+def _publish(cell: tuple[Any, dict[str, Any]], df: pd.DataFrame) -> None:
+    """Show ``df`` as an ordinary output of ``cell``, saved with the notebook.
+
+    The frontend files an output under the request it answers, so a result sent from the
+    background thread lands in that cell and survives when widget state is not saved.
+    """
+    kernel, parent = cell
+    content = {"data": _display_data(df)["data"], "metadata": {}, "transient": {}}
+    kernel.session.send(
+        kernel.iopub_socket, "display_data", content, parent=parent, ident=b"display_data"
+    )
 
 
 def _display_data(df: pd.DataFrame) -> dict[str, Any]:

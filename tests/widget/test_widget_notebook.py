@@ -34,6 +34,10 @@ def test_widget_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             assert out["output_type"] != "error", out
             texts.append(str(out.get("text") or out.get("data", {}).get("text/plain", "")))
     joined = "\n".join(texts)
+    send_cell = next(c for c in nb.cells if c.source.startswith("demo.send_button.click()"))
+    (shown,) = send_cell.outputs  # the result, published to the cell that ran the send
+    assert shown["output_type"] == "display_data"
+    assert "_sent" in shown["data"]["text/html"]
     assert "EndpointWidget(" in joined
     assert joined.count("true") >= 3, "the scripted send reports _sent true for every row"
     assert "b'The value is 99.9'" in joined
