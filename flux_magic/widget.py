@@ -587,6 +587,7 @@ class EndpointWidget(widgets.VBox):
         )
         self._thread.start()
 
+    @_quiet
     def _on_progress(self, done: int, total: int, sent: int, failed: int) -> None:
         self._counts = (done, total, sent, failed)
         now = time.monotonic()
