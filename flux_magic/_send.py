@@ -13,6 +13,7 @@ ledger, so whatever stops the send, the result accounts for every row:
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
@@ -63,6 +64,10 @@ class Run:
         self.crash: BaseException | None = None
         #: Set by a transport that can cancel its in-flight requests from another thread.
         self.abandon: Callable[[], None] | None = None
+        #: Set when the sending thread ends. Waiting on it rather than ``Thread.join`` matters:
+        #: in Python 3.11 a Ctrl-C that interrupts ``join`` marks the thread as stopped while
+        #: it still runs, so later joins return at once and in-flight rows get no grace.
+        self.finished = threading.Event()
         self._frozen = False
         self._lock = threading.Lock()
         self._ok_any_2xx = options.sent_when == "2xx"
@@ -155,6 +160,8 @@ def _requests(
         except MappingError as exc:
             run.fail_mapping(position, exc)
             continue
+        if run.stopping:  # stopped while the mapping ran: the row stays "not sent", truly
+            return
         yield position, req
 
 
@@ -164,8 +171,11 @@ def _sending_thread(df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run) ->
     except KeyboardInterrupt:  # raised by the mapping function
         run.stop("interrupted")
     except BaseException as exc:  # a bug, not a row's failure: surface it to the caller
-        run.crash = exc
-        run.stop("crashed")
+        if not (run.stopping and isinstance(exc, asyncio.CancelledError)):  # not abandon()
+            run.crash = exc
+            run.stop("crashed")
+    finally:
+        run.finished.set()
 
 
 def send_frame(
@@ -191,10 +201,10 @@ def send_frame(
     except KeyboardInterrupt:
         interrupted = True
         run.stop("interrupted")
-        worker.join(GRACE_SECONDS)
+        run.finished.wait(GRACE_SECONDS)
     except BaseException:  # e.g. a progress callback that raised: stop sending, then re-raise
         run.stop("interrupted")
-        worker.join(GRACE_SECONDS)
+        run.finished.wait(GRACE_SECONDS)
         _abandon(worker, run)
         run.freeze()
         raise
@@ -220,7 +230,7 @@ def send_frame(
 
 def _abandon(worker: threading.Thread, run: Run) -> None:
     """Requests still in flight after the grace period are cancelled where the transport can."""
-    if worker.is_alive() and run.abandon is not None:
+    if not run.finished.is_set() and run.abandon is not None:
         run.abandon()
 
 
@@ -232,8 +242,7 @@ def _wait(
 ) -> None:
     deadline: float | None = None
     while True:
-        worker.join(POLL_SECONDS)
-        if not worker.is_alive():
+        if run.finished.wait(POLL_SECONDS):
             return
         if progress is not None:
             progress(run.done, run.total, run.sent, run.failed)
