@@ -24,6 +24,9 @@ __all__ = ["Request", "build_request", "canonical_header", "check_url", "describ
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
 _SHORT = 80
+#: Header names that passed the checks, with their canonical form (the fast path's lookup).
+_VALID_NAMES: dict[str, str] = {}
+_VALID_NAMES_MAX = 4096
 
 
 class Request(NamedTuple):
@@ -128,25 +131,27 @@ def build_request(
     if type(obj) is dict:
         headers = obj.get("headers")
         data = obj.get("data", b"")
-        # the common case, checked without building any message
-        if (
-            type(data) is bytes
-            and (headers is None or type(headers) is dict)
-            and (
-                not headers
-                or all(
-                    type(k) is str
-                    and type(v) is str
-                    and _TOKEN.match(k)
-                    and not _FORBIDDEN_IN_VALUE.search(v)
-                    for k, v in headers.items()
-                )
-            )
-        ):
-            return Request(
-                {canonical_header(k): v for k, v in headers.items()} if headers else {},
-                data,
-            )
+        # the common case, checked without building any message: header names already seen
+        # valid are looked up with their canonical form; values are scanned for CR, LF, NUL
+        if type(data) is bytes:
+            if headers is None:
+                return tuple.__new__(Request, ({}, data))
+            if type(headers) is dict:
+                out: dict[str, str] = {}
+                for k, v in headers.items():
+                    name = _VALID_NAMES.get(k)
+                    if (
+                        name is None
+                        or type(k) is not str
+                        or type(v) is not str
+                        or "\r" in v
+                        or "\n" in v
+                        or "\x00" in v
+                    ):
+                        break
+                    out[name] = v
+                else:
+                    return tuple.__new__(Request, (out, data))  # Request(out, data), faster
     return _to_request(obj, labels[position], position)
 
 
@@ -219,5 +224,8 @@ def _headers(raw: Any, where: str, label: Hashable, position: int) -> dict[str, 
                 row=label,
                 position=position,
             )
-        out[canonical_header(key)] = value
+        name = canonical_header(key)
+        if type(key) is str and len(_VALID_NAMES) < _VALID_NAMES_MAX:
+            _VALID_NAMES[key] = name
+        out[name] = value
     return out

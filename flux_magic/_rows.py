@@ -11,7 +11,8 @@ about as much as ``itertuples(name=None)`` and keeps names such as ``_value`` th
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+import functools
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -55,6 +56,35 @@ class Row(dict[Hashable, Any]):
         return f"Row({dict.__repr__(self)})"
 
 
+def _column_getter(name: str) -> Callable[[Row], Any]:
+    def get(self: Row) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None  # Row.__getattr__ then explains
+
+    return get
+
+
+def _reduce(self: Row) -> tuple[type[Row], tuple[dict[Hashable, Any]]]:
+    return Row, (dict(self),)
+
+
+@functools.lru_cache(maxsize=32)
+def _row_class(columns: tuple[Hashable, ...]) -> type[Row]:
+    """``Row`` with a property per column name, for one DataFrame's columns.
+
+    ``r.host`` on plain ``Row`` goes through a failed attribute lookup (an AttributeError
+    built and dropped) before ``__getattr__``: ~1.5 µs, most of a typical mapping's cost.
+    A property answers in ~0.1 µs. Names of dict methods keep meaning the method, as before.
+    """
+    namespace: dict[str, Any] = {"__slots__": (), "__reduce__": _reduce}
+    for name in columns:
+        if isinstance(name, str) and not name.startswith("__") and not hasattr(Row, name):
+            namespace[name] = property(_column_getter(name))
+    return type("Row", (Row,), namespace)
+
+
 def check_frame(df: object) -> pd.DataFrame:
     """Return ``df`` if it is a DataFrame that rows can be built from, else explain why not."""
     if isinstance(df, pd.Series):
@@ -92,11 +122,12 @@ def iter_rows(df: pd.DataFrame, start: int = 0, stop: int | None = None) -> Iter
     """Yield the rows of ``df[start:stop]`` (by position) as ``Row`` objects."""
     n = len(df) if stop is None else min(stop, len(df))
     columns = list(df.columns)
+    row = _row_class(tuple(columns))
     for lo in range(start, n, CHUNK_ROWS):
         chunk = df.iloc[lo : min(lo + CHUNK_ROWS, n)]
         cols = [_column_values(chunk.iloc[:, j]) for j in range(len(columns))]
         for values in zip(*cols, strict=True):
-            yield Row(zip(columns, values, strict=True))
+            yield row(zip(columns, values, strict=True))
         if not columns:
             for _ in range(len(chunk)):
                 yield Row()
