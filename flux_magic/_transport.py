@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import io
 import socket
 import ssl
 import time
@@ -53,6 +54,7 @@ DEFAULT_HEADERS = {
     "Accept-Encoding": "identity",
 }
 _CHUNK = 64 * 1024
+_LARGE_BODY = 1024 * 1024
 
 Outcome = tuple[int, str, bytes | None]
 """(status or 0 when there was no answer, error text or "", kept response prefix or None)."""
@@ -427,7 +429,9 @@ async def _send_async(
     try:
         async with session.post(
             url,
-            data=req.body,
+            # aiohttp warns (ResourceWarning) about raw bytes over 1 MB; a BytesIO of the same
+            # bytes is sent the same way, with a Content-Length
+            data=req.body if len(req.body) <= _LARGE_BODY else io.BytesIO(req.body),
             headers=req.headers,
             allow_redirects=redirects > 0,
             max_redirects=max(redirects, 1),
