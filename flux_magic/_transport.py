@@ -16,14 +16,17 @@ simpler and better-known client and matches Flux's one-request-at-a-time behavio
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import functools
 import io
+import logging
 import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -40,7 +43,7 @@ from ._retry import (
     Retrier,
     parse_retry_after,
 )
-from ._secrets import secret_values
+from ._secrets import mask_text, secret_values
 
 if TYPE_CHECKING:
     import aiohttp
@@ -77,10 +80,60 @@ def run_transport(
     url: str, source: Iterator[tuple[int, Request]], ledger: Ledger, options: Options
 ) -> None:
     """Send every request ``source`` yields, until it ends or ``ledger.stopping``."""
-    if options.concurrency == 1:
-        _run_sync(url, source, ledger, options)
-    else:
-        _run_async(url, source, ledger, options)
+    url, basic = _split_userinfo(url)
+    if basic is not None:
+        source = _with_basic_auth(source, basic)
+    scrub = _ScrubLog(secret_values(url) + ([basic.split(" ", 1)[1]] if basic else []))
+    logging.getLogger("httpx").addFilter(scrub)  # httpx logs every request's full URL
+    try:
+        if options.concurrency == 1:
+            _run_sync(url, source, ledger, options)
+        else:
+            _run_async(url, source, ledger, options)
+    finally:
+        logging.getLogger("httpx").removeFilter(scrub)
+
+
+def _split_userinfo(url: str) -> tuple[str, str | None]:
+    """The URL without ``user:password@``, and the Basic credentials it carried, if any.
+
+    As in Go's client (Flux): URL credentials become ``Authorization: Basic ...`` only when
+    the mapping sets no Authorization header itself (httpx would override the mapping's
+    header, aiohttp would refuse the request).
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    hostport = parts.netloc.rpartition("@")[2]
+    user = unquote(parts.username or "")
+    password = unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return urlunsplit(parts._replace(netloc=hostport)), f"Basic {token}"
+
+
+def _with_basic_auth(
+    source: Iterator[tuple[int, Request]], basic: str
+) -> Iterator[tuple[int, Request]]:
+    for position, req in source:
+        if "Authorization" not in req.headers:
+            req = req._replace(headers={**req.headers, "Authorization": basic})
+        yield position, req
+
+
+class _ScrubLog(logging.Filter):
+    """Masks a send's secrets (URL password, token-like query values) in library log records."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            masked = mask_text(text, self.secrets)
+            if masked != text:
+                record.msg, record.args = masked, ()
+        return True
 
 
 # ------------------------------------------------------------------ failure wording
