@@ -11,12 +11,10 @@ The flags and the ``%config FluxEndpointMagic.<option>`` defaults are generated 
 from __future__ import annotations
 
 import argparse
-import ast
 import difflib
 import importlib
 import keyword
 import re
-import textwrap
 import time
 import types
 import typing
@@ -35,6 +33,7 @@ from traitlets.config import Configurable
 
 from ._endpoint import endpoint
 from ._errors import EndpointError, FluxMagicError, SendInterrupted
+from ._mapping import MappingSourceError, compile_mapping
 from ._options import OPTION_DOCS, Options
 from ._request import describe_row
 from ._secrets import mask_text, mask_url, secret_values
@@ -330,72 +329,12 @@ def _frame(name: str, namespace: dict[str, Any]) -> pd.DataFrame:
     return value
 
 
-def _flux_layer() -> tuple[Callable[[str], bool], Callable[[str], Any]] | None:
-    """``(looks_like_flux, flux_fn)`` from ``flux_magic._flux``, or None when unavailable."""
-    try:
-        module = importlib.import_module("flux_magic._flux")
-    except ImportError:
-        return None
-    looks = getattr(module, "looks_like_flux", None)
-    compile_fn = getattr(module, "flux_fn", None)
-    if callable(looks) and callable(compile_fn):
-        return looks, compile_fn
-    return None
-
-
 def _mapping(body: str, namespace: dict[str, Any]) -> Callable[[Any], Any]:
     """The mapping function the cell body stands for: Flux literal or Python expression."""
-    lines = body.split("\n")
-    skipped = 0
-    while skipped < len(lines) and not lines[skipped].strip():
-        skipped += 1
-    source = textwrap.dedent("\n".join(lines[skipped:])).rstrip()
-    if not source:
-        raise UsageError(
-            f"{MAGIC}: the cell body is empty; write the mapping function under the magic "
-            'line, e.g. lambda r: {"headers": {}, "data": f"{r._value}".encode()}'
-        )
-    flux = _flux_layer()
-    if flux is not None and flux[0](source):
-        try:
-            fn = flux[1](source)
-        except FluxMagicError as exc:
-            raise UsageError(f"{MAGIC}: {_clean(str(exc), [])}") from None
-        return _callable(fn, "the Flux function")
     try:
-        tree = ast.parse(source, "<cell body>", mode="eval")
-    except SyntaxError as exc:
-        where = f"line {(exc.lineno or 1) + skipped}"
-        text = (exc.text or "").strip()
-        shown = f": {text!r}" if text else ""
-        hint = (
-            " Flux function literals need flux_magic's Flux layer, which is not available."
-            if "=>" in source and flux is None
-            else " The body is one expression: a lambda, or the name of a function defined "
-            "in another cell."
-        )
-        raise UsageError(
-            f"{MAGIC}: the cell body is not a valid Python expression ({where}{shown}: "
-            f"{exc.msg}).{hint}"
-        ) from None
-    try:
-        fn = eval(compile(tree, "<cell body>", "eval"), namespace)
-    except Exception as exc:
-        raise UsageError(
-            f"{MAGIC}: evaluating the cell body raised {type(exc).__name__}: {_clean(str(exc), [])}"
-        ) from None
-    return _callable(fn, "the cell body")
-
-
-def _callable(fn: Any, what: str) -> Callable[[Any], Any]:
-    if not callable(fn):
-        shown = repr(fn)
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        raise UsageError(
-            f"{MAGIC}: {what} evaluated to {shown} ({type(fn).__name__}), not a function; "
-            'write e.g. lambda r: {"headers": {}, "data": b"..."} or the name of a function.'
-        )
-    return fn  # type: ignore[no-any-return]
+        return compile_mapping(body, namespace, what="the cell body")
+    except MappingSourceError as exc:
+        raise UsageError(f"{MAGIC}: {_clean(str(exc), [])}") from None
 
 
 def _clean(text: str, secrets: list[str]) -> str:

@@ -7,12 +7,10 @@ Everything that reaches the page goes through :func:`scrub` or the engine's mask
 
 from __future__ import annotations
 
-import ast
 import html
-import importlib
 import re
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -20,12 +18,8 @@ import pandas as pd
 from ._secrets import mask_headers, mask_url
 
 __all__ = [
-    "DEFAULT_MAPPING",
-    "MappingSourceError",
-    "compile_mapping",
     "dataframe_names",
     "find_name",
-    "is_flux_source",
     "preview_html",
     "progress_text",
     "result_html",
@@ -33,25 +27,13 @@ __all__ = [
     "send_label",
     "short_error",
     "show_code",
-    "syntax_error",
 ]
-
-#: The Flux docs example of ``http.endpoint`` (``sampledata.int()`` piped to a POST of
-#: "The value is ${r._value}" with two fixed headers), in Python form.
-DEFAULT_MAPPING = """lambda r: {
-    "headers": {"header1": "header1Value", "header2": "header2Value"},
-    "data": f"The value is {r['_value']}".encode(),
-}"""
 
 _CREDENTIALS_IN_URL = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s:/@]*):[^\s/@]+@"
 )
 _MAX_MESSAGE = 300
 _MAX_CELL = 240
-
-
-class MappingSourceError(ValueError):
-    """The mapping source does not compile, does not evaluate, or is not a function."""
 
 
 def scrub(text: str) -> str:
@@ -65,7 +47,7 @@ def short_error(exc: BaseException) -> str:
 
     lines = [line for line in str(exc).strip().splitlines() if line.strip()]
     text = lines[0].strip() if lines else ""
-    if not isinstance(exc, FluxMagicError | MappingSourceError):
+    if not isinstance(exc, FluxMagicError):
         text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     if len(text) > _MAX_MESSAGE:
         text = text[: _MAX_MESSAGE - 1] + "…"
@@ -88,102 +70,6 @@ def find_name(namespace: Mapping[str, Any], obj: object) -> str | None:
         if value is obj and not name.startswith("_"):
             return name
     return None
-
-
-def is_flux_source(source: str) -> bool:
-    """Whether ``source`` looks like a Flux function literal rather than Python."""
-    looks_like_flux = _flux_hook("looks_like_flux")
-    if looks_like_flux is None:  # the Flux layer without its parser yet: a cheap guess
-        stripped = source.lstrip()
-        return stripped.startswith("(") and "=>" in stripped
-    return bool(looks_like_flux(source))
-
-
-def _flux_hook(name: str) -> Any:
-    """``flux_magic._flux.<name>``, or None when the Flux layer does not provide it."""
-    try:
-        module = importlib.import_module("flux_magic._flux")
-    except ImportError:
-        return None
-    return getattr(module, name, None)
-
-
-def compile_mapping(source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
-    """Turn the editor's text into the mapping function.
-
-    Python source is one expression that evaluates to a callable, in ``namespace`` (the
-    user's); a Flux function literal ``(r) => ({...})`` goes to the Flux layer. Every failure
-    is a :class:`MappingSourceError` with a short message naming the line.
-    """
-    if not source.strip():
-        raise MappingSourceError("the mapping is empty: write a function of one row r.")
-    if is_flux_source(source):
-        return _compile_flux(source)
-    try:
-        tree = ast.parse(source.strip("\n"), "<mapping>", mode="eval")
-    except SyntaxError as exc:
-        raise MappingSourceError(_syntax_message(exc)) from None
-    try:
-        fn = eval(compile(tree, "<mapping>", "eval"), namespace)
-    except Exception as exc:
-        raise MappingSourceError(f"line {_error_line(exc)}: {short_error(exc)}") from None
-    if not callable(fn):
-        raise MappingSourceError(
-            f"the mapping must be a function of one row, e.g. lambda r: {{...}}; "
-            f"it evaluated to a {type(fn).__name__}."
-        )
-    return fn  # type: ignore[no-any-return]
-
-
-def _compile_flux(source: str) -> Callable[..., Any]:
-    flux_fn = _flux_hook("flux_fn")
-    if flux_fn is None:
-        raise MappingSourceError(
-            "this looks like a Flux function literal, but the Flux layer is not available "
-            "here; write the mapping in Python (lambda r: {...})."
-        ) from None
-    try:
-        fn = flux_fn(source)
-    except Exception as exc:
-        raise MappingSourceError(short_error(exc)) from None
-    return fn  # type: ignore[no-any-return]
-
-
-def syntax_error(source: str) -> str:
-    """The syntax error of the mapping source as one line, or "" (nothing is evaluated)."""
-    if not source.strip():
-        return ""
-    if is_flux_source(source):
-        try:
-            _compile_flux(source)  # parsing Flux runs nothing
-        except MappingSourceError as exc:
-            return str(exc)
-        return ""
-    try:
-        ast.parse(source.strip("\n"), "<mapping>", mode="eval")
-    except SyntaxError as exc:
-        return _syntax_message(exc)
-    return ""
-
-
-def _syntax_message(exc: SyntaxError) -> str:
-    line = exc.lineno or 1
-    text = f"line {line}: {exc.msg}"
-    if exc.text:
-        code = exc.text.rstrip("\n")
-        stripped = code.lstrip()
-        text += f" — {stripped[:80]!r}"
-    return text
-
-
-def _error_line(exc: BaseException) -> int:
-    tb = exc.__traceback__
-    line = 1
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<mapping>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
 
 
 def send_label(rows: int) -> str:

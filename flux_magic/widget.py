@@ -31,6 +31,12 @@ import pandas as pd
 from . import _widget_text as text
 from ._endpoint import Sender, endpoint
 from ._errors import EndpointError, FluxMagicError, SendInterrupted, UsageError
+from ._mapping import (
+    DEFAULT_MAPPING,
+    MappingSourceError,
+    compile_mapping,
+    mapping_syntax_error,
+)
 from ._request import check_url
 from ._secrets import mask_url
 
@@ -149,7 +155,7 @@ class EndpointWidget(widgets.VBox):
         )
         self.url_status = widgets.HTML()
         self.mapping_text = widgets.Textarea(
-            value=text.DEFAULT_MAPPING if mapping is None else mapping,
+            value=DEFAULT_MAPPING if mapping is None else mapping,
             description="Mapping",
             placeholder="lambda r: {'headers': {...}, 'data': b'...'}  or  (r) => ({...})",
             style=_LABEL,
@@ -500,7 +506,7 @@ class EndpointWidget(widgets.VBox):
         if not source.strip():
             message = "the mapping is empty: write a function of one row r."
         else:
-            message = text.syntax_error(source)
+            message = mapping_syntax_error(source)
         self._show_mapping_error(message)
 
     def _show_mapping_error(self, message: str) -> None:
@@ -531,8 +537,8 @@ class EndpointWidget(widgets.VBox):
             self._say("fix the URL first (see the note next to it).", error=True)
             return None, None
         try:
-            fn = text.compile_mapping(self.mapping_text.value, self.namespace)
-        except text.MappingSourceError as exc:
+            fn = compile_mapping(self.mapping_text.value, self.namespace)
+        except MappingSourceError as exc:
             self._show_mapping_error(str(exc))
             self._say("the mapping does not compile (see the note under it).", error=True)
             return None, None

@@ -388,17 +388,7 @@ def test_flux_function_literals_go_to_the_flux_layer(
     assert receiver.count == 6
 
 
-def test_flux_literal_without_the_flux_layer(shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(__import__("sys").modules, "flux_magic._flux", None)
-    text = one_line_error(shell, "df --url http://127.0.0.1:9/", '(r) => ({data: bytes(v: "x")})')
-    assert "Flux function literals need flux_magic's Flux layer" in text
-
-
-def test_the_real_flux_layer_when_present(shell: Any, receiver: flux_magic.Receiver) -> None:
-    from flux_magic._magics import _flux_layer
-
-    if _flux_layer() is None:
-        pytest.skip("flux_magic._flux has no looks_like_flux/flux_fn in this tree")
+def test_the_real_flux_layer(shell: Any, receiver: flux_magic.Receiver) -> None:
     body = '(r) => ({headers: {"X-A": "1"}, data: bytes(v: "The value is ${string(v: r._value)}")})'
     magic(shell, f"df --url {receiver.url} --quiet", body)
     assert receiver.requests["body"].tolist()[0] == b"The value is 1"
