@@ -60,16 +60,21 @@ def mapping(plan: FaultPlan) -> Any:
     return fn
 
 
-def expected(kind: str) -> tuple[str, str, str]:
-    """(``_status``, ``_sent``, fragment of ``_error``) for a row's final fault."""
+def expected(kind: str) -> tuple[str, str, tuple[str, ...]]:
+    """(``_status``, ``_sent``, accepted fragments of ``_error``) for a row's final fault.
+
+    A broken connection is reported as closed; on a loaded machine the per-request timeout
+    can expire before the close arrives, and then saying "timed out" is just as true.
+    """
+    timed_out = f"timed out after {TIMEOUT:g} s"
     return {
-        OK: ("200", "true", ""),
-        ERROR_500: ("500", "false", ""),
-        SLOW: ("", "false", f"timed out after {TIMEOUT:g} s"),
-        RESET: ("", "false", CLOSED),
-        DROP: ("", "false", CLOSED),
-        CUT: ("200", "false", CLOSED),
-        MAPPING: ("", "false", "mapping error: the mapping function raised ValueError"),
+        OK: ("200", "true", ()),
+        ERROR_500: ("500", "false", ()),
+        SLOW: ("", "false", (timed_out,)),
+        RESET: ("", "false", (CLOSED, timed_out)),
+        DROP: ("", "false", (CLOSED, timed_out)),
+        CUT: ("200", "false", (CLOSED, timed_out)),
+        MAPPING: ("", "false", ("mapping error: the mapping function raised ValueError",)),
     }[kind]
 
 
@@ -93,7 +98,7 @@ def check_invariants(
         want_status, want_sent, want_error = expected(final)
         assert (status, sent) == (want_status, want_sent), (rid, kind, tries, status, error)
         if want_error:
-            assert want_error in error, (rid, kind, error)
+            assert any(w in error for w in want_error), (rid, kind, error)
         else:
             assert error == "", (rid, kind, error)
         # _sent "true" <=> exactly one clean 200 from the receiver, and it was the last answer
