@@ -259,7 +259,7 @@ class Bench:
                 self.target(f"concurrent {conc}: ≥ 8× naive", fmt(xn, ".2f") + "×", xn and xn >= 8)
                 self.target(
                     f"concurrent {conc}: ≥ 85 % of raw aiohttp-8",
-                    fmt(xa and 100 * xa, ".0f") + " %",
+                    fmt(xa and 100 * xa, ".1f") + " %",
                     xa and xa >= 0.85,
                 )
         if "flux_seq" in results:
