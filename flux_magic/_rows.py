@@ -127,7 +127,7 @@ def iter_rows(df: pd.DataFrame, start: int = 0, stop: int | None = None) -> Iter
         chunk = df.iloc[lo : min(lo + CHUNK_ROWS, n)]
         cols = [_column_values(chunk.iloc[:, j]) for j in range(len(columns))]
         for values in zip(*cols, strict=True):
-            yield row(zip(columns, values))  # same length by construction
+            yield row(zip(columns, values, strict=False))  # same length by construction
         if not columns:
             for _ in range(len(chunk)):
                 yield Row()
