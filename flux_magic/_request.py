@@ -131,27 +131,25 @@ def build_request(
     if type(obj) is dict:
         headers = obj.get("headers")
         data = obj.get("data", b"")
-        # the common case, checked without building any message: header names already seen
-        # valid are looked up with their canonical form; values are scanned for CR, LF, NUL
+        # The common case, checked without building any message: header names already seen
+        # valid map to their canonical form; a printable value has no CR, LF or NUL (anything
+        # else, a tab included, takes the exact checks of the slow path). When every name is
+        # already canonical the mapping's own dict is used as is (it is never mutated).
         if type(data) is bytes:
             if headers is None:
                 return tuple.__new__(Request, ({}, data))
             if type(headers) is dict:
-                out: dict[str, str] = {}
+                canonical = True
                 for k, v in headers.items():
                     name = _VALID_NAMES.get(k)
-                    if (
-                        name is None
-                        or type(k) is not str
-                        or type(v) is not str
-                        or "\r" in v
-                        or "\n" in v
-                        or "\x00" in v
-                    ):
+                    if name is None or type(v) is not str or not v.isprintable():
                         break
-                    out[name] = v
+                    if name is not k:
+                        canonical = False
                 else:
-                    return tuple.__new__(Request, (out, data))  # Request(out, data), faster
+                    if not canonical:
+                        headers = {_VALID_NAMES[k]: v for k, v in headers.items()}
+                    return tuple.__new__(Request, (headers, data))  # Request(...), faster
     return _to_request(obj, labels[position], position)
 
 
@@ -226,6 +224,7 @@ def _headers(raw: Any, where: str, label: Hashable, position: int) -> dict[str, 
             )
         name = canonical_header(key)
         if type(key) is str and len(_VALID_NAMES) < _VALID_NAMES_MAX:
-            _VALID_NAMES[key] = name
+            # a name that is already canonical maps to itself, so the fast path can tell
+            _VALID_NAMES[key] = key if name == key else name
         out[name] = value
     return out
