@@ -13,12 +13,13 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
-from ._options import DEFAULT_TIMEOUT
+from ._errors import FluxMagicError
+from ._options import DEFAULT_TIMEOUT, OPTION_DOCS
 
 __all__ = ["USAGE", "flux_endpoint_ui", "register"]
 
 USAGE = "%flux_endpoint_ui [df] [--url URL] [--concurrency N] [--timeout S] [--sent-when 2xx] \
-[--strict] [-o NAME]"
+[--strict] [--retries N] [--idempotency-key] [--no-verify] ... [-o NAME]"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,24 +40,45 @@ def _parser() -> _Parser:
     parser = _Parser(prog="%flux_endpoint_ui", add_help=True, description="Open the widget.")
     parser.add_argument("df", nargs="?", default="", help="DataFrame to choose at first.")
     parser.add_argument("--url", default="", help="Where to POST.")
-    parser.add_argument("--concurrency", type=int, default=1, help="Requests in flight (1).")
-    parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="Seconds per request (30)."
-    )
-    parser.add_argument(
-        "--sent-when", choices=["200", "2xx"], default="200", help="Statuses counted as sent."
-    )
     parser.add_argument("--strict", action="store_true", help="Stop at the first failed row.")
     parser.add_argument("-o", "--output", default="", help="Assign the result to this name.")
+    _add_option_flags(parser)
     return parser
+
+
+def _add_option_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per sending option, spelled and typed as ``%%flux_endpoint`` spells them.
+
+    Generated from ``flux_magic.Options`` like the cell magic's flags; a flag not given
+    leaves no attribute, so the widget's defaults (those of ``Options``) apply.
+    """
+    from ._magics import _literal_values, _number_or_none, _option_kinds, _optional_of
+
+    for name, (hint, _default) in _option_kinds().items():
+        flag = "--" + name.replace("_", "-")
+        doc = OPTION_DOCS.get(name, name).replace("%", "%%")
+        choices = _literal_values(hint)
+        base, optional = _optional_of(hint)
+        if choices is not None:
+            parser.add_argument(flag, choices=choices, default=argparse.SUPPRESS, help=doc)
+        elif base is bool:
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=doc
+            )
+        elif base in (int, float):
+            kind = _number_or_none(base) if optional else base
+            parser.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=doc)
+        else:
+            parser.add_argument(flag, default=argparse.SUPPRESS, help=doc)
 
 
 def flux_endpoint_ui(line: str, shell: Any) -> Any:
     """Open the endpoint widget: pick a DataFrame, map, preview, send, cancel.
 
     Usage: ``%flux_endpoint_ui [df] [--url URL] [--concurrency N] [--timeout S]
-    [--sent-when 2xx] [--strict] [-o NAME]``. The options are those of
-    ``flux_magic.endpoint`` and ``%%flux_endpoint``; ``-o`` also assigns the result.
+    [--sent-when 2xx] [--strict] [--retries N] ... [-o NAME]``. The options are those of
+    ``flux_magic.endpoint`` and ``%%flux_endpoint``, with the same flags (generated from
+    ``flux_magic.Options``); ``-o`` also assigns the result.
 
     Examples
     --------
@@ -87,20 +109,27 @@ def flux_endpoint_ui(line: str, shell: Any) -> Any:
                 "not a pandas DataFrame."
             )
         df = value
-    if args.concurrency < 1:
-        raise UsageError(f"--concurrency must be 1 or more, not {args.concurrency}.")
-    if not args.timeout > 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout:g}.")
-    return EndpointWidget(
-        df,
-        url=args.url,
-        namespace=namespace,
-        concurrency=args.concurrency,
-        timeout=args.timeout,
-        sent_when=args.sent_when,
-        strict=args.strict,
-        output_name=args.output,
-    )
+    from ._magics import _option_kinds
+
+    options = {name: getattr(args, name) for name in _option_kinds() if hasattr(args, name)}
+    concurrency = options.get("concurrency", 1)
+    if concurrency < 1:
+        raise UsageError(f"--concurrency must be 1 or more, not {concurrency}.")
+    timeout = options.get("timeout", DEFAULT_TIMEOUT)
+    if timeout is not None and not timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout:g}.")
+    if args.strict:
+        options["errors"] = "raise"
+    try:
+        return EndpointWidget(
+            df,
+            url=args.url,
+            namespace=namespace,
+            output_name=args.output,
+            **options,
+        )
+    except FluxMagicError as exc:
+        raise UsageError(f"%flux_endpoint_ui: {exc}") from None
 
 
 def register(shell: Any) -> None:

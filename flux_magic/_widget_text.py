@@ -8,18 +8,23 @@ Everything that reaches the page goes through :func:`scrub` or the engine's mask
 from __future__ import annotations
 
 import html
+import math
 import re
 import shlex
 from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 import pandas as pd
 
+from ._options import Options
 from ._secrets import mask_headers, mask_url
 
 __all__ = [
     "dataframe_names",
     "find_name",
+    "number",
+    "option_flags",
     "preview_html",
     "progress_text",
     "result_html",
@@ -173,6 +178,50 @@ def result_html(result: pd.DataFrame, max_rows: int = 50) -> str:
     return f"<div>{html.escape(summary)}</div>" + _table(head, rows, "flux-magic-result-table")
 
 
+def number(value: float) -> str:
+    """``value`` as the shortest text that reads back as the same number."""
+    if isinstance(value, int) or not math.isfinite(value):
+        return str(value)
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
+
+
+def option_flags(options: Mapping[str, Any]) -> list[str]:
+    """The ``%%flux_endpoint`` flags for every option of ``options`` that is not the default.
+
+    Option names are those of :class:`flux_magic.Options`; flags are spelled as the magic
+    generates them (``--max-redirects 3``, ``--idempotency-key``, ``--no-verify``,
+    ``--allow-hosts a.example,b.example``, ``--rate none``); ``errors="raise"`` is
+    ``--strict``. Unknown names are ignored.
+    """
+    defaults = Options()
+    flags: list[str] = []
+    for field in fields(Options):
+        name = field.name
+        if name not in options:
+            continue
+        value = options[name]
+        default = getattr(defaults, name)
+        if name == "allow_hosts":
+            value = Options(allow_hosts=value).allow_hosts  # normalised, as the magic sees it
+        if value == default and isinstance(value, bool) == isinstance(default, bool):
+            continue
+        flag = "--" + name.replace("_", "-")
+        if name == "errors":
+            flags += ["--strict"] if value == "raise" else [flag, shlex.quote(str(value))]
+        elif isinstance(value, bool):
+            flags.append(flag if value else "--no-" + name.replace("_", "-"))
+        elif value is None:
+            flags += [flag, "none"]
+        elif isinstance(value, int | float):
+            flags += [flag, number(value)]
+        elif isinstance(value, tuple | list):
+            flags += [flag, shlex.quote(",".join(str(v) for v in value))]
+        else:
+            flags += [flag, shlex.quote(str(value))]
+    return flags
+
+
 def show_code(
     *,
     df_name: str,
@@ -183,18 +232,23 @@ def show_code(
     sent_when: str = "200",
     strict: bool = False,
     output_name: str = "",
+    options: Mapping[str, Any] | None = None,
 ) -> str:
-    """The ``%%flux_endpoint`` cell equivalent to the widget's settings (URL secrets masked)."""
+    """The ``%%flux_endpoint`` cell equivalent to the widget's settings (URL secrets masked).
+
+    ``options`` holds any further sending options by their ``Options`` name (``retries``,
+    ``verify``, ...); each one that differs from its default becomes the magic's flag.
+    """
     shown_url = mask_url(url)
     parts = ["%%flux_endpoint", df_name, "--url", shlex.quote(shown_url)]
-    if concurrency != 1:
-        parts += ["--concurrency", str(concurrency)]
-    if timeout != 30.0:
-        parts += ["--timeout", "none" if timeout is None else f"{timeout:g}"]
-    if sent_when != "200":
-        parts += ["--sent-when", sent_when]
-    if strict:
-        parts.append("--strict")
+    every: dict[str, Any] = {
+        "concurrency": concurrency,
+        "timeout": timeout,
+        "sent_when": sent_when,
+        "errors": "raise" if strict else "collect",
+    }
+    every.update(options or {})
+    parts += option_flags(every)
     if output_name:
         parts += ["-o", output_name]
     return " ".join(parts) + "\n" + mapping.strip("\n") + "\n"

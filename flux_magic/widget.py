@@ -22,7 +22,8 @@ import keyword
 import sys
 import threading
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import ipywidgets as widgets
@@ -37,6 +38,7 @@ from ._mapping import (
     compile_mapping,
     mapping_syntax_error,
 )
+from ._options import DEFAULT_TIMEOUT, OPTION_DOCS, Options
 from ._request import check_url
 from ._secrets import mask_url
 
@@ -51,6 +53,22 @@ _STYLE = """<style>
 .flux-magic-widget pre { white-space: pre-wrap; margin: 2px 0; }
 </style>"""
 _PROGRESS_INTERVAL = 0.1  # seconds between two progress redraws
+_DEFAULTS = Options()
+#: The options of the collapsed "Advanced" section, in the order they are laid out.
+ADVANCED_OPTIONS = (
+    "retries",
+    "backoff",
+    "rate",
+    "retry_unknown",
+    "idempotency_key",
+    "allow_hosts",
+    "block_private",
+    "verify",
+    "max_redirects",
+    "max_response_bytes",
+    "keep_response",
+)
+_ADVANCED_LABEL = {"description_width": "140px"}
 
 _F = TypeVar("_F", bound=Callable[..., None])
 
@@ -93,6 +111,14 @@ class EndpointWidget(widgets.VBox):
         assigned. Defaults to the IPython user namespace.
     concurrency, timeout, sent_when, strict :
         The sending options of :func:`flux_magic.endpoint` (``strict`` is ``errors="raise"``).
+    errors : {"collect", "raise"}, optional
+        As in :func:`flux_magic.endpoint`; when given it sets ``strict``.
+    retries, retry_unknown, backoff, idempotency_key, rate, block_private, allow_hosts, \
+verify, max_redirects, max_response_bytes, keep_response :
+        The other sending options of :func:`flux_magic.endpoint`, same names and defaults
+        (see ``flux_magic.OPTION_DOCS``); they sit in the collapsed "Advanced" section.
+        Invalid values raise ``flux_magic.UsageError`` here; typed into the widget, they
+        are reported in it when you press Preview, Send or Show code.
     output_name : str
         If set, the result is also assigned to this variable in ``namespace``.
     preview_rows : int
@@ -120,14 +146,50 @@ class EndpointWidget(widgets.VBox):
         mapping: str | None = None,
         *,
         namespace: dict[str, Any] | None = None,
-        concurrency: int = 1,
-        timeout: float = 30.0,
-        sent_when: str = "200",
+        concurrency: int = _DEFAULTS.concurrency,
+        timeout: float = DEFAULT_TIMEOUT,
+        sent_when: str = _DEFAULTS.sent_when,
         strict: bool = False,
         output_name: str = "",
         preview_rows: int = 10,
         confirm_above: int = 1000,
+        errors: str | None = None,
+        retries: int = _DEFAULTS.retries,
+        retry_unknown: bool = _DEFAULTS.retry_unknown,
+        backoff: float = _DEFAULTS.backoff,
+        idempotency_key: bool = _DEFAULTS.idempotency_key,
+        rate: float | None = _DEFAULTS.rate,
+        block_private: bool = _DEFAULTS.block_private,
+        allow_hosts: str | Sequence[str] = _DEFAULTS.allow_hosts,
+        verify: bool = _DEFAULTS.verify,
+        max_redirects: int = _DEFAULTS.max_redirects,
+        max_response_bytes: int = _DEFAULTS.max_response_bytes,
+        keep_response: int = _DEFAULTS.keep_response,
     ) -> None:
+        if errors is not None:
+            strict = errors == "raise"
+        if cast(object, timeout) is None:
+            raise UsageError(
+                "the widget needs a timeout in seconds; no limit (None) is for endpoint() and "
+                "%%flux_endpoint."
+            )
+        given = Options(  # check them now: a clear UsageError rather than a widget trait error
+            concurrency=concurrency,
+            timeout=timeout,
+            sent_when=cast(Any, str(sent_when)),
+            errors=cast(Any, errors or ("raise" if strict else "collect")),
+            retries=retries,
+            retry_unknown=retry_unknown,
+            backoff=backoff,
+            idempotency_key=idempotency_key,
+            rate=rate,
+            block_private=block_private,
+            allow_hosts=cast(Any, allow_hosts),
+            verify=verify,
+            max_redirects=max_redirects,
+            max_response_bytes=max_response_bytes,
+            keep_response=keep_response,
+        )
         self.namespace: dict[str, Any] = _user_namespace() if namespace is None else namespace
         self.confirm_above = confirm_above
         self.result: pd.DataFrame | None = None
@@ -139,6 +201,7 @@ class EndpointWidget(widgets.VBox):
         self._started = 0.0
         self._counts = (0, 0, 0, 0)  # the last (done, total, sent, failed) of the sender
         self._cell: tuple[Any, dict[str, Any]] | None = _current_cell()
+        self._notes: list[str] = []  # warnings of the last build (e.g. verify=False)
 
         self.df_picker = widgets.Dropdown(
             description="DataFrame", style=_LABEL, layout=widgets.Layout(width="420px")
@@ -191,6 +254,46 @@ class EndpointWidget(widgets.VBox):
         self.strict = widgets.Checkbox(
             value=strict, description="strict: stop at the first failed row", indent=False
         )
+        self.retries = _int_control("retries", given.retries)
+        self.backoff = _float_control("backoff", given.backoff, "backoff (s)")
+        rate_text = "" if given.rate is None else text.number(given.rate)
+        self.rate = _text_control("rate", rate_text, "no limit", "rate (req/s)")
+        self.retry_unknown = _bool_control("retry_unknown", given.retry_unknown)
+        self.idempotency_key = _bool_control("idempotency_key", given.idempotency_key)
+        self.allow_hosts = _text_control(
+            "allow_hosts", ",".join(given.allow_hosts), "any host (a.example, *.b.example)"
+        )
+        self.allow_hosts.layout.width = "520px"
+        self.block_private = _bool_control("block_private", given.block_private)
+        self.verify = _bool_control("verify", given.verify, "verify TLS certificates")
+        self.max_redirects = _int_control("max_redirects", given.max_redirects)
+        self.max_response_bytes = _int_control("max_response_bytes", given.max_response_bytes)
+        self.keep_response = _int_control("keep_response", given.keep_response)
+        #: The controls of the "Advanced" section by option name (``flux_magic.Options``).
+        self.advanced_controls: dict[str, widgets.ValueWidget] = {
+            name: getattr(self, name) for name in ADVANCED_OPTIONS
+        }
+        self.advanced = widgets.Accordion(
+            [
+                widgets.VBox(
+                    [
+                        widgets.HTML(
+                            '<span style="color:#666">Hover over an option for what it does; '
+                            "the defaults are those of <code>flux_magic.endpoint</code>.</span>"
+                        ),
+                        widgets.HBox([self.retries, self.backoff, self.rate]),
+                        widgets.HBox([self.retry_unknown, self.idempotency_key]),
+                        widgets.HBox([self.allow_hosts, self.block_private]),
+                        widgets.HBox([self.max_redirects, self.max_response_bytes]),
+                        widgets.HBox([self.keep_response, self.verify]),
+                    ]
+                )
+            ],
+            titles=("Advanced",),
+            selected_index=None,  # collapsed
+            layout=widgets.Layout(width="820px"),
+        )
+        self.advanced.add_class("flux-magic-advanced")
         self.output_name = widgets.Text(
             value=output_name,
             description="result name",
@@ -264,6 +367,7 @@ class EndpointWidget(widgets.VBox):
             self.timeout,
             self.sent_when,
             self.strict,
+            *(cast(widgets.DOMWidget, c) for c in self.advanced_controls.values()),
             self.output_name,
             self.preview_rows,
             self.preview_button,
@@ -278,6 +382,7 @@ class EndpointWidget(widgets.VBox):
                 self.mapping_status,
                 widgets.HBox([self.concurrency, self.timeout, self.sent_when]),
                 widgets.HBox([self.strict, self.output_name, self.preview_rows]),
+                self.advanced,
                 widgets.HBox(
                     [self.preview_button, self.send_button, self.cancel_button, self.code_button]
                 ),
@@ -302,6 +407,10 @@ class EndpointWidget(widgets.VBox):
         self.df_picker.observe(self._on_df_change, names="value")
         self.url_text.observe(self._on_url_change, names="value")
         self.mapping_text.observe(self._on_mapping_change, names="value")
+        for control in self.advanced_controls.values():
+            control.observe(self._on_advanced_change, names="value")
+
+        self._update_advanced_title()
 
         self.refresh()
         self._check_url()
@@ -341,8 +450,34 @@ class EndpointWidget(widgets.VBox):
             return not thread.is_alive()
         return True
 
+    def options(self) -> dict[str, Any]:
+        """The sending options set in the widget, as keyword arguments of ``endpoint()``.
+
+        Raises ``flux_magic.UsageError`` when a field cannot be read (e.g. rate "fast");
+        the values themselves are checked by ``endpoint()``.
+        """
+        values: dict[str, Any] = {
+            "concurrency": self.concurrency.value,
+            "timeout": self.timeout.value,
+            "sent_when": self.sent_when.value,
+            "errors": "raise" if self.strict.value else "collect",
+        }
+        values.update(self.advanced_values())
+        return values
+
+    def advanced_values(self) -> dict[str, Any]:
+        """The options of the "Advanced" section by name, read from their controls."""
+        values = {name: control.value for name, control in self.advanced_controls.items()}
+        values["rate"] = _read_rate(self.rate.value)
+        values["allow_hosts"] = self.allow_hosts.value.strip()
+        return values
+
     def code_text(self) -> str:
-        """The ``%%flux_endpoint`` cell equivalent to the current settings."""
+        """The ``%%flux_endpoint`` cell equivalent to the current settings.
+
+        Raises ``flux_magic.UsageError`` when an option is invalid: such a cell would not run.
+        """
+        Options(**self.options())
         return text.show_code(
             df_name=self._df_name(),
             url=self.url_text.value.strip(),
@@ -352,6 +487,7 @@ class EndpointWidget(widgets.VBox):
             sent_when=self.sent_when.value,
             strict=self.strict.value,
             output_name=self.output_name.value.strip(),
+            options=self.advanced_values(),
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -384,6 +520,20 @@ class EndpointWidget(widgets.VBox):
         self._check_mapping_syntax()
         self._forget_preview()
 
+    @_quiet
+    def _on_advanced_change(self, _change: object = None) -> None:
+        self._update_advanced_title()
+
+    def _update_advanced_title(self) -> None:
+        """Say on the collapsed section how many of its options differ from the defaults."""
+        try:
+            changed = text.option_flags(self.advanced_values())
+        except UsageError:
+            self.advanced.titles = ("Advanced (a value cannot be read)",)
+            return
+        count = sum(flag.startswith("--") for flag in changed)
+        self.advanced.titles = (f"Advanced ({count} changed)" if count else "Advanced",)
+
     def _forget_preview(self) -> None:
         """A preview of other settings would mislead: drop it."""
         self.preview_table.value = ""
@@ -403,6 +553,8 @@ class EndpointWidget(widgets.VBox):
             return
         self.preview_frame = preview
         self.preview_table.value = text.preview_html(preview, len(df))
+        if self._notes:
+            self._say(" ".join(self._notes))
 
     @_quiet
     def _on_send(self, _button: object = None) -> None:
@@ -544,17 +696,15 @@ class EndpointWidget(widgets.VBox):
             return None, None
         self._show_mapping_error("")
         try:
-            ep = endpoint(
-                self.url_text.value.strip(),
-                concurrency=self.concurrency.value,
-                timeout=self.timeout.value,
-                sent_when=self.sent_when.value,
-                errors="raise" if self.strict.value else "collect",
-            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                ep = endpoint(self.url_text.value.strip(), **self.options())
             sender = ep(fn)
         except (FluxMagicError, UsageError) as exc:
             self._say(text.short_error(exc), error=True)
             return None, None
+        # shown in the widget (e.g. verify=False) rather than as a warning in the log
+        self._notes = [text.scrub(str(w.message)) for w in caught]
         return sender, df
 
     def _set_busy(self, busy: bool) -> None:
@@ -579,7 +729,7 @@ class EndpointWidget(widgets.VBox):
         self.progress_text.value = text.progress_text(0, total, 0, 0, 0.0)
         self.progress_box.layout.display = "flex"
         self._set_busy(True)
-        self._say(f"Sending {total:,} requests…")
+        self._say(" ".join([f"Sending {total:,} requests…", *self._notes]))
         self._started = time.monotonic()
         self._last_draw = 0.0
         # a click from code in a cell reports to that cell; a click in the page, to the
@@ -673,13 +823,78 @@ class EndpointWidget(widgets.VBox):
                 error = str(first["_error"]) if "_error" in first.index else ""
                 reason = error or f"status {first['_status']}"
                 summary += f" {not_sent:,} not sent (first: {reason})."
+        if "_attempts" in result.columns:
+            retried = int((result["_attempts"] > 1).sum())
+            if retried:
+                summary += f" {retried:,} took more than one attempt (see _attempts)."
         if name:
             summary += f" Result assigned to {name}."
+        if self._notes:
+            summary += " " + " ".join(self._notes)
         self._say(summary, error=bool(not_sent) and not cancel.is_set())
         if cell is None:
             self.output.outputs = (_display_data(result),)
         else:
             _publish(cell, result)
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _int_control(name: str, value: int) -> widgets.IntText:
+    """A whole-number option; out-of-range values are left for ``endpoint()`` to report."""
+    return widgets.IntText(
+        value=value,
+        description=_label(name),
+        tooltip=OPTION_DOCS[name],
+        style=_ADVANCED_LABEL,
+        layout=widgets.Layout(width="260px"),
+    )
+
+
+def _float_control(name: str, value: float, label: str = "") -> widgets.FloatText:
+    return widgets.FloatText(
+        value=value,
+        description=label or _label(name),
+        tooltip=OPTION_DOCS[name],
+        style=_ADVANCED_LABEL,
+        layout=widgets.Layout(width="260px"),
+    )
+
+
+def _bool_control(name: str, value: bool, label: str = "") -> widgets.Checkbox:
+    return widgets.Checkbox(
+        value=value,
+        description=label or _label(name),
+        tooltip=OPTION_DOCS[name],
+        indent=False,
+        layout=widgets.Layout(width="260px"),
+    )
+
+
+def _text_control(name: str, value: str, placeholder: str, label: str = "") -> widgets.Text:
+    return widgets.Text(
+        value=value,
+        description=label or _label(name),
+        placeholder=placeholder,
+        tooltip=OPTION_DOCS[name],
+        style=_ADVANCED_LABEL,
+        layout=widgets.Layout(width="260px"),
+    )
+
+
+def _read_rate(value: str) -> float | None:
+    """The rate field: empty (or "none") for no limit, else a number of requests per second."""
+    value = value.strip()
+    if not value or value.lower() == "none":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise UsageError(
+            f"rate must be a number of requests per second (empty for no limit), not {value!r}."
+        ) from None
 
 
 def _current_cell() -> tuple[Any, dict[str, Any]] | None:
