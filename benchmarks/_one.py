@@ -131,7 +131,17 @@ def task_send(a: argparse.Namespace) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ row path, no network
 def rows_flux(df: pd.DataFrame) -> Any:
-    """flux_magic's row path: row view + mapping + request checks (what a send does per row)."""
+    """flux_magic's row path: row view + mapping, as the issue's target defines it."""
+    from flux_magic._rows import iter_rows
+
+    last = None
+    for row in iter_rows(df):
+        last = mapfn(row)["data"]
+    return last
+
+
+def rows_flux_checked(df: pd.DataFrame) -> Any:
+    """The row path plus the request checks (what a send does per row before the network)."""
     from flux_magic._request import build_request
     from flux_magic._rows import iter_rows
 
@@ -158,6 +168,7 @@ def rows_iterrows(df: pd.DataFrame) -> Any:
 
 ROWS: dict[str, Callable[[pd.DataFrame], Any]] = {
     "flux": rows_flux,
+    "flux_checked": rows_flux_checked,
     "itertuples": rows_itertuples,
     "iterrows": rows_iterrows,
 }

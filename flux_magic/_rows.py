@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Hashable, Iterator
+from itertools import repeat
 from typing import Any
 
 import pandas as pd
@@ -126,8 +127,9 @@ def iter_rows(df: pd.DataFrame, start: int = 0, stop: int | None = None) -> Iter
     for lo in range(start, n, CHUNK_ROWS):
         chunk = df.iloc[lo : min(lo + CHUNK_ROWS, n)]
         cols = [_column_values(chunk.iloc[:, j]) for j in range(len(columns))]
-        for values in zip(*cols, strict=True):
-            yield row(zip(columns, values, strict=False))  # same length by construction
+        # the whole pipeline runs in C (map/zip), a row at a time; the per-row tuples have
+        # len(columns) items by construction
+        yield from map(row, map(zip, repeat(columns), zip(*cols, strict=True)))
         if not columns:
             for _ in range(len(chunk)):
                 yield Row()
