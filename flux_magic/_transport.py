@@ -11,6 +11,11 @@ Why two libraries: on this kind of machine ``httpx.AsyncClient`` gets slower as 
 grows (httpcore's connection pool, encode/httpx#3215), while aiohttp with a few worker
 coroutines is about 4x faster than ``httpx.Client``. Sequential mode keeps httpx, which is the
 simpler and better-known client and matches Flux's one-request-at-a-time behaviour.
+
+For plain ``http://`` targets without proxy, credentials or URL policy, the concurrent workers
+skip aiohttp's per-request machinery: ``_transport_lean`` writes each request on a keep-alive
+connection of its own and reads the answer with httptools (several times faster on loopback),
+handing redirects and cookies over to aiohttp. The same tests run against both.
 """
 
 from __future__ import annotations
@@ -89,7 +94,10 @@ def run_transport(
         if options.concurrency == 1:
             _run_sync(url, source, ledger, options)
         else:
-            _run_async(url, source, ledger, options)
+            from . import _transport_lean
+
+            lean = basic is None and _transport_lean.usable(url, options)
+            _run_async(url, source, ledger, options, lean=lean)
     finally:
         logging.getLogger("httpx").removeFilter(scrub)
 
@@ -372,9 +380,26 @@ def _bytes(kept: bytearray | None) -> bytes | None:
 
 # ------------------------------------------------------------------ concurrent: aiohttp
 def _run_async(
-    url: str, source: Iterator[tuple[int, Request]], ledger: Ledger, options: Options
+    url: str,
+    source: Iterator[tuple[int, Request]],
+    ledger: Ledger,
+    options: Options,
+    *,
+    lean: bool = False,
 ) -> None:
-    asyncio.run(_main_async(url, source, ledger, options))
+    """The concurrent mode: on lean keep-alive connections (``_transport_lean``) when the
+    target allows it, else on aiohttp."""
+    if lean:
+        from ._transport_lean import run_lean
+
+        def start(make: Callable[[], Any]) -> Any:
+            return _run_workers(make, ledger, options)
+
+        asyncio.run(
+            run_lean(url, source, ledger, options, functools.partial(_session, options), start)
+        )
+    else:
+        asyncio.run(_main_async(url, source, ledger, options))
 
 
 def _env_can_matter() -> bool:
@@ -398,9 +423,8 @@ def _env_can_matter() -> bool:
         return False
 
 
-async def _main_async(
-    url: str, source: Iterator[tuple[int, Request]], ledger: Ledger, options: Options
-) -> None:
+def _session(options: Options) -> aiohttp.ClientSession:
+    """The aiohttp session of a concurrent send (created inside the running loop)."""
     import aiohttp
 
     policy = options.policy
@@ -409,38 +433,48 @@ async def _main_async(
         ssl=options.verify,
         resolver=policy.aiohttp_resolver() if policy.block_private else None,
     )
-    timeout = aiohttp.ClientTimeout(total=options.timeout)
-    retrier = Retrier(options, ledger, secret_values(url))
-    async with aiohttp.ClientSession(
+    return aiohttp.ClientSession(
         connector=connector,
-        timeout=timeout,
+        timeout=aiohttp.ClientTimeout(total=options.timeout),
         headers=DEFAULT_HEADERS,
         skip_auto_headers=("Content-Type",),
         auto_decompress=False,
         trust_env=not policy.active and _env_can_matter(),
         middlewares=(policy.aiohttp_middleware,) if policy.active else (),
-    ) as session:
-        workers = [
-            asyncio.create_task(_worker(session, url, source, ledger, options, retrier))
-            for _ in range(options.concurrency)
-        ]
-        loop = asyncio.get_running_loop()
+    )
 
-        def cancel_workers() -> None:
-            for w in workers:
-                w.cancel()
 
-        def abandon() -> None:  # called from the caller's thread
-            loop.call_soon_threadsafe(cancel_workers)
+async def _main_async(
+    url: str, source: Iterator[tuple[int, Request]], ledger: Ledger, options: Options
+) -> None:
+    retrier = Retrier(options, ledger, secret_values(url))
+    async with _session(options) as session:
+        await _run_workers(
+            lambda: _worker(session, url, source, ledger, options, retrier), ledger, options
+        )
 
-        ledger.abandon = abandon
-        try:
-            await asyncio.gather(*workers)
-        finally:
-            for w in workers:
-                w.cancel()
-            with contextlib.suppress(BaseException):
-                await asyncio.gather(*workers, return_exceptions=True)
+
+async def _run_workers(make: Callable[[], Any], ledger: Ledger, options: Options) -> None:
+    """Run ``options.concurrency`` worker coroutines made by ``make`` until they end; the
+    ledger's ``abandon`` hook cancels them from another thread."""
+    workers = [asyncio.create_task(make()) for _ in range(options.concurrency)]
+    loop = asyncio.get_running_loop()
+
+    def cancel_workers() -> None:
+        for w in workers:
+            w.cancel()
+
+    def abandon() -> None:  # called from the caller's thread
+        loop.call_soon_threadsafe(cancel_workers)
+
+    ledger.abandon = abandon
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for w in workers:
+            w.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.gather(*workers, return_exceptions=True)
 
 
 async def _worker(
@@ -473,21 +507,38 @@ async def _worker(
 
 
 async def _send_async(
-    session: aiohttp.ClientSession, url: str, req: Request, redirects: int, options: Options
+    session: aiohttp.ClientSession,
+    url: str,
+    req: Request,
+    redirects: int,
+    options: Options,
+    *,
+    method: str = "POST",
+    timeout: aiohttp.ClientTimeout | None = None,
 ) -> Attempt:
+    """One request through aiohttp. ``method`` and ``timeout`` (the time left) serve the lean
+    path when it hands a redirect over (a GET after 301/302/303 carries no body)."""
     import aiohttp
 
     cap = options.max_response_bytes
     keep = options.keep_response
     try:
-        async with session.post(
+        async with session.request(
+            method,
             url,
             # aiohttp warns (ResourceWarning) about raw bytes over 1 MB; a BytesIO of the same
             # bytes is sent the same way, with a Content-Length
-            data=req.body if len(req.body) <= _LARGE_BODY else io.BytesIO(req.body),
+            data=(
+                None
+                if method == "GET"
+                else req.body
+                if len(req.body) <= _LARGE_BODY
+                else io.BytesIO(req.body)
+            ),
             headers=req.headers,
             allow_redirects=redirects > 0,
             max_redirects=max(redirects, 1),
+            timeout=session.timeout if timeout is None else timeout,
         ) as resp:
             status = resp.status
             retry_after = resp.headers.get("Retry-After")

@@ -24,3 +24,12 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(params=["lean", "aiohttp"])
+def concurrent_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the concurrent mode on the lean HTTP/1.1 path, then on aiohttp."""
+    from flux_magic import _transport_lean
+
+    monkeypatch.setattr(_transport_lean, "ENABLED", request.param == "lean")
+    return str(request.param)

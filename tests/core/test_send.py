@@ -15,6 +15,9 @@ from pytest_httpserver import HTTPServer
 import flux_magic
 from flux_magic import Received, Receiver, Reply
 
+#: Every test runs twice: concurrent mode on the lean HTTP/1.1 path, then on aiohttp.
+pytestmark = pytest.mark.usefixtures("concurrent_path")
+
 CONCURRENCY = [1, 4]
 
 

@@ -38,6 +38,9 @@ from .conftest import (
     row_id,
 )
 
+#: Every test runs twice: concurrent mode on the lean HTTP/1.1 path, then on aiohttp.
+pytestmark = pytest.mark.usefixtures("concurrent_path")
+
 N_ROWS = 2000
 #: Totals over the runs of this module, printed at the end (see ``test_report_counts``).
 COUNTS: dict[str, int] = {"rows": 0, "faults": 0, "runs": 0}
