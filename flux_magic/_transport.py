@@ -516,8 +516,9 @@ async def _send_async(
     method: str = "POST",
     timeout: aiohttp.ClientTimeout | None = None,
 ) -> Attempt:
-    """One request through aiohttp. ``method`` and ``timeout`` (the time left) serve the lean
-    path when it hands a redirect over (a GET after 301/302/303 carries no body)."""
+    """One request through aiohttp, following at most ``redirects`` redirects. ``method`` and
+    ``timeout`` (the time left) serve the lean path when it hands a redirect over (a GET after
+    301/302/303 carries no body)."""
     import aiohttp
 
     cap = options.max_response_bytes
@@ -536,8 +537,11 @@ async def _send_async(
                 else io.BytesIO(req.body)
             ),
             headers=req.headers,
-            allow_redirects=redirects > 0,
-            max_redirects=max(redirects, 1),
+            # ``redirects`` more may be followed; aiohttp stops when its count reaches
+            # max_redirects, so allow one more than that to follow exactly ``redirects``
+            # (as httpx does with the same number)
+            allow_redirects=options.max_redirects > 0,
+            max_redirects=redirects + 1,
             timeout=session.timeout if timeout is None else timeout,
         ) as resp:
             status = resp.status

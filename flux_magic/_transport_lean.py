@@ -360,10 +360,6 @@ class _Lean:
             await self.session.close()
 
 
-class TooManyRedirects(Exception):
-    """More redirects than ``max_redirects`` (named as httpx and aiohttp name theirs)."""
-
-
 def _has_no_authority(location: str, scheme: str) -> bool:
     """Whether ``location`` (with a scheme) has no "//" after it, as aiohttp tells."""
     location = location.strip("".join(map(chr, range(33)))).replace("\t", "")
@@ -476,13 +472,8 @@ class _Worker:
             self.close(abort=False)
         if conn.cookies is not None:
             lean.store_cookies(conn.cookies)
-        if status in _REDIRECTS and options.max_redirects > 0:
-            if options.max_redirects == 1:
-                # aiohttp counts a redirect status before it looks for a Location, and stops
-                # when the count reaches max_redirects: with 1, at the first one
-                return _failure(TooManyRedirects(status), lean.url, options)
-            if conn.location or conn.uri:
-                return None
+        if status in _REDIRECTS and options.max_redirects > 0 and (conn.location or conn.uri):
+            return None
         return _answered(status, "", kept, conn.retry_after)
 
 

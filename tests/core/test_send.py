@@ -381,3 +381,36 @@ def test_a_failing_progress_callback_stops_the_send(receiver: Receiver) -> None:
         time.sleep(0.3)
         assert rx.count == count  # nothing more was sent after the error
     assert count < 1000
+
+
+@pytest.mark.parametrize("concurrency", CONCURRENCY)
+@pytest.mark.parametrize(("hops", "limit", "follows"), [(1, 1, True), (2, 2, True), (3, 2, False)])
+def test_max_redirects_means_the_same_in_every_mode(
+    concurrency: int, hops: int, limit: int, follows: bool
+) -> None:
+    def chain(req: Received) -> Reply:
+        step = int(req.path.strip("/") or 0)
+        if step < hops:
+            return Reply(307, headers={"Location": f"/{step + 1}"})
+        return Reply(200)
+
+    with Receiver(chain) as rx:
+        out = flux_magic.endpoint(rx.url, concurrency=concurrency, max_redirects=limit)(text_map)(
+            frame(2)
+        )
+    if follows:
+        assert out["_status"].tolist() == ["200", "200"]
+        assert out["_error"].tolist() == ["", ""]
+    else:
+        assert out["_error"].str.startswith(f"too many redirects (more than {limit})").all()
+
+
+@pytest.mark.parametrize("concurrency", CONCURRENCY)
+def test_max_redirects_zero_returns_the_redirect(concurrency: int) -> None:
+    with Receiver(lambda req: Reply(307, headers={"Location": "/x"})) as rx:
+        out = flux_magic.endpoint(rx.url, concurrency=concurrency, max_redirects=0)(text_map)(
+            frame(2)
+        )
+        assert rx.count == 2
+    assert out["_status"].tolist() == ["307", "307"]
+    assert out["_sent"].tolist() == ["false", "false"]
