@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import nbclient
+import nbformat
 import pytest
 
 import flux_magic
@@ -33,3 +39,39 @@ def concurrent_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(_transport_lean, "ENABLED", request.param == "lean")
     return str(request.param)
+
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+class NotebookRunner:
+    """Runs ``notebooks/<name>`` top to bottom in a fresh python3 kernel (fixture ``notebooks``).
+
+    The kernel imports this checkout (PYTHONPATH), whatever is installed; a cell that raises
+    fails the run (nbclient's CellExecutionError).
+    """
+
+    def __call__(self, name: str, workdir: Path, timeout: int = 120) -> nbformat.NotebookNode:
+        shutil.copy(NOTEBOOKS / name, workdir / name)
+        nb = nbformat.read(workdir / name, as_version=4)
+        path = os.pathsep.join(filter(None, [str(NOTEBOOKS.parent), os.environ.get("PYTHONPATH")]))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("PYTHONPATH", path)
+            nbclient.NotebookClient(
+                nb,
+                timeout=timeout,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(workdir)}},
+            ).execute()
+        return nb
+
+    @staticmethod
+    def text(output: Any) -> str:
+        """The text of one cell output (stream text or text/plain)."""
+        data = output.get("data") or {}
+        return str(output.get("text") or data.get("text/plain", ""))
+
+
+@pytest.fixture(scope="session")
+def notebooks() -> NotebookRunner:
+    return NotebookRunner()

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbclient
-import nbformat
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import NotebookRunner  # the root conftest's fixture type
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "flux_semantics.ipynb"
 
 
-def _text(output: dict[str, object]) -> str:
-    data = output.get("data") or {}
-    assert isinstance(data, dict)
-    return str(output.get("text") or data.get("text/plain", ""))
-
-
 @pytest.mark.notebook
 @pytest.mark.timeout(180)
-def test_flux_semantics_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)
-    root = str(NOTEBOOK.parents[1])
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-    )
-    nb = nbformat.read(tmp_path / NOTEBOOK.name, as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    client.execute()
+def test_flux_semantics_notebook(tmp_path: Path, notebooks: NotebookRunner) -> None:
+    nb = notebooks(NOTEBOOK.name, tmp_path)
     outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
     assert not [out for out in outputs if out["output_type"] == "error"]
-    text = "\n".join(_text(out) for out in outputs)
+    text = "\n".join(notebooks.text(out) for out in outputs)
     assert "group key: ['tag']" in text
     assert "type error @2:41-2:55: expected int but found float" in text
     assert "identical bodies:  True\nidentical headers: True" in text

@@ -2,43 +2,34 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbclient
-import nbformat
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import NotebookRunner  # the root conftest's fixture type
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
 
 
-def outputs_of(cell: Any) -> str:
+def outputs_of(cell: Any, text: Callable[[Any], str]) -> str:
     texts = []
     for out in cell.outputs:
         assert out["output_type"] != "error", out
-        texts.append(str(out.get("text") or out.get("data", {}).get("text/plain", "")))
+        texts.append(text(out))
     return "\n".join(texts)
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def executed(tmp_path_factory: pytest.TempPathFactory, notebooks: NotebookRunner) -> dict[str, str]:
     """Each code cell's source (its first line) mapped to its outputs, after a fresh run."""
-    work = tmp_path_factory.mktemp("quickstart")
-    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
-    nb = nbformat.read(work / NOTEBOOK.name, as_version=4)
-    root = str(NOTEBOOK.parents[1])
-    with pytest.MonkeyPatch.context() as mp:  # the kernel imports this checkout
-        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-        client = nbclient.NotebookClient(
-            nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(work)}}
-        )
-        client.execute()
+    nb = notebooks(NOTEBOOK.name, tmp_path_factory.mktemp("quickstart"))
     cells = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in cells), "every code cell ran"
-    return {c.source: outputs_of(c) for c in cells}
+    return {c.source: outputs_of(c, notebooks.text) for c in cells}
 
 
 def output(executed: dict[str, str], first_line: str) -> str:

@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbclient
-import nbformat
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import NotebookRunner  # the root conftest's fixture type
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "widget.ipynb"
 
 
 @pytest.mark.notebook
 @pytest.mark.timeout(180)
-def test_widget_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)
-    root = str(NOTEBOOK.parents[1])
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-    )
-    nb = nbformat.read(tmp_path / NOTEBOOK.name, as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    client.execute()
+def test_widget_notebook_runs(tmp_path: Path, notebooks: NotebookRunner) -> None:
+    nb = notebooks(NOTEBOOK.name, tmp_path)
     texts = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         for out in cell.outputs:
             assert out["output_type"] != "error", out
-            texts.append(str(out.get("text") or out.get("data", {}).get("text/plain", "")))
+            texts.append(notebooks.text(out))
     joined = "\n".join(texts)
     send_cell = next(c for c in nb.cells if c.source.startswith("demo.send_button.click()"))
     (shown,) = send_cell.outputs  # the result, published to the cell that ran the send
