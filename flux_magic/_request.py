@@ -120,7 +120,8 @@ def build_request(
         label = labels[position]
         where = describe_row(label, position)
         hint = ""
-        if isinstance(exc, AttributeError | KeyError):
+        if isinstance(exc, AttributeError | KeyError) and "its columns are" not in str(exc):
+            # (Row's own AttributeError already lists them)
             cols = ", ".join(repr(c) for c in row)
             hint = f" The row's columns are {cols}."
         raise MappingError(

@@ -104,3 +104,15 @@ def test_mapping_that_raises_names_row_label_and_original_exception() -> None:
 def test_missing_column_lists_the_columns() -> None:
     with pytest.raises(flux_magic.MappingError, match="columns are '_value'"):
         build_request(lambda r: {"data": r["nope"]}, {"_value": 1}, [0], 0)
+
+
+def test_a_missing_attribute_lists_the_columns_once() -> None:
+    import pandas as pd
+
+    from flux_magic._rows import iter_rows
+
+    (row,) = iter_rows(pd.DataFrame({"_value": [1]}))
+    with pytest.raises(flux_magic.MappingError) as info:
+        build_request(lambda r: {"data": r.nope}, row, [0], 0)
+    assert str(info.value).count("'_value'") == 1
+    assert "no column 'nope'" in str(info.value)
