@@ -90,6 +90,12 @@ def check_invariants(
     assert {"_status", "_sent", "_error"} <= set(out.columns)
 
     answered_ok = {rid: kinds.count(OK) for rid, kinds in plan.log.items()}
+    timed_out = f"timed out after {TIMEOUT:g} s"
+    # On a loaded machine (the receiver shares the process, and CI shares the cores) the
+    # client's 0.3 s can run out before a request reaches the receiver, or before an answer
+    # that was sent is read. That is reported honestly ("timed out", not sent); it must stay
+    # rare, or the timeout handling is what is wrong.
+    load_timeouts: set[str] = set()
     for rid, status, sent, error in zip(
         out["id"], out["_status"], out["_sent"], out["_error"], strict=True
     ):
@@ -98,12 +104,17 @@ def check_invariants(
         final = tries[-1] if tries else MAPPING
         if kind == MAPPING:
             assert tries == [], f"{rid}: a row whose mapping failed reached the receiver"
-        want_status, want_sent, want_error = expected(final)
-        assert (status, sent) == (want_status, want_sent), (rid, kind, tries, status, error)
-        if want_error:
-            assert any(w in error for w in want_error), (rid, kind, error)
+        if (kind != MAPPING and not tries) or (final == OK and timed_out in error):
+            assert sent == "false", (rid, kind, tries, status, error)
+            assert timed_out in error, (rid, kind, tries, status, error)
+            load_timeouts.add(rid)
         else:
-            assert error == "", (rid, kind, error)
+            want_status, want_sent, want_error = expected(final)
+            assert (status, sent) == (want_status, want_sent), (rid, kind, tries, status, error)
+            if want_error:
+                assert any(w in error for w in want_error), (rid, kind, error)
+            else:
+                assert error == "", (rid, kind, error)
         # _sent "true" <=> exactly one clean 200 from the receiver, and it was the last answer
         if sent == "true":
             assert answered_ok.get(rid) == 1, (rid, tries)
@@ -119,8 +130,9 @@ def check_invariants(
             assert len(tries) <= 1 or kind in retryable, (rid, tries)
             assert len(tries) <= retries + 1
             assert len(set(plan.keys[rid])) <= 1, f"{rid}: Idempotency-Key changed on retry"
+    assert len(load_timeouts) <= max(3, len(out) // 50), f"timed out unexpectedly: {load_timeouts}"
     if retries:
-        tried = out[~out["_error"].str.startswith("mapping error")]
+        tried = out[~out["_error"].str.startswith("mapping error") & ~out["id"].isin(load_timeouts)]
         attempts = [len(plan.log[rid]) for rid in tried["id"]]
         assert tried["_attempts"].tolist() == attempts
         keys = [plan.keys[rid][0] for rid in tried["id"]]
