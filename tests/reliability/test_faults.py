@@ -92,10 +92,12 @@ def check_invariants(
     answered_ok = {rid: kinds.count(OK) for rid, kinds in plan.log.items()}
     timed_out = f"timed out after {TIMEOUT:g} s"
     # On a loaded machine (the receiver shares the process, and CI shares the cores) the
-    # client's 0.3 s can run out before a request reaches the receiver, or before an answer
-    # that was sent is read. That is reported honestly ("timed out", not sent); it must stay
-    # rare, or the timeout handling is what is wrong.
+    # client's timeout can run out before a request reaches the receiver, or before an answer
+    # that was sent is read. That is reported honestly ("timed out", not sent), and with
+    # retry_unknown such a row may be tried again, as documented. It must stay rare (2% of
+    # rows at most), or the timeout handling is what is wrong.
     load_timeouts: set[str] = set()
+    retryable = {SLOW, RESET, DROP, CUT} if retry_unknown else set()
     for rid, status, sent, error in zip(
         out["id"], out["_status"], out["_sent"], out["_error"], strict=True
     ):
@@ -104,10 +106,16 @@ def check_invariants(
         final = tries[-1] if tries else MAPPING
         if kind == MAPPING:
             assert tries == [], f"{rid}: a row whose mapping failed reached the receiver"
-        if (kind != MAPPING and not tries) or (final == OK and timed_out in error):
-            assert sent == "false", (rid, kind, tries, status, error)
-            assert timed_out in error, (rid, kind, tries, status, error)
+        never_arrived = kind != MAPPING and not tries
+        answer_not_read = final not in (SLOW, MAPPING) and timed_out in error
+        retried_after_load = (
+            retry_unknown and len(tries) > 1 and kind not in retryable and rid not in plan.transient
+        )
+        if never_arrived or answer_not_read or retried_after_load:
             load_timeouts.add(rid)
+            if never_arrived or answer_not_read:
+                assert sent == "false", (rid, kind, tries, status, error)
+                assert timed_out in error, (rid, kind, tries, status, error)
         else:
             want_status, want_sent, want_error = expected(final)
             assert (status, sent) == (want_status, want_sent), (rid, kind, tries, status, error)
@@ -115,10 +123,10 @@ def check_invariants(
                 assert any(w in error for w in want_error), (rid, kind, error)
             else:
                 assert error == "", (rid, kind, error)
-        # _sent "true" <=> exactly one clean 200 from the receiver, and it was the last answer
-        if sent == "true":
-            assert answered_ok.get(rid) == 1, (rid, tries)
-            assert final == OK, (rid, tries)
+            # _sent "true" <=> exactly one clean 200 from the receiver, the last answer
+            if sent == "true":
+                assert answered_ok.get(rid) == 1, (rid, tries)
+                assert final == OK, (rid, tries)
         # a row without an answer says why
         if status == "":
             assert error, rid
@@ -126,15 +134,19 @@ def check_invariants(
         if not retries:
             assert len(tries) <= 1, (rid, tries)
         else:
-            retryable = {SLOW, RESET, DROP, CUT} if retry_unknown else set()
-            assert len(tries) <= 1 or kind in retryable, (rid, tries)
+            assert len(tries) <= 1 or kind in retryable or rid in load_timeouts, (rid, tries)
             assert len(tries) <= retries + 1
             assert len(set(plan.keys[rid])) <= 1, f"{rid}: Idempotency-Key changed on retry"
-    assert len(load_timeouts) <= max(3, len(out) // 50), f"timed out unexpectedly: {load_timeouts}"
+    assert len(load_timeouts) <= max(3, len(out) // 50), f"timed out: {sorted(load_timeouts)}"
     if retries:
         tried = out[~out["_error"].str.startswith("mapping error") & ~out["id"].isin(load_timeouts)]
-        attempts = [len(plan.log[rid]) for rid in tried["id"]]
-        assert tried["_attempts"].tolist() == attempts
+        arrived = [len(plan.log[rid]) for rid in tried["id"]]
+        for rid, tries, got in zip(tried["id"], tried["_attempts"], arrived, strict=True):
+            # an attempt that timed out before it reached the receiver counts, unseen there
+            assert got <= tries <= retries + 1, (rid, tries, got)
+            if tries != got:
+                load_timeouts.add(rid)
+        assert len(load_timeouts) <= max(3, len(out) // 50), f"timed out: {sorted(load_timeouts)}"
         keys = [plan.keys[rid][0] for rid in tried["id"]]
         assert len(set(keys)) == len(keys), "Idempotency-Key reused across rows"
 
