@@ -31,7 +31,7 @@ DROP = "drop"  # connection closed before answering
 CUT = "cut"  # headers and half the body, then closed
 MAPPING = "mapping"  # the mapping function raises for this row: never sent
 
-TIMEOUT = 0.3
+TIMEOUT = 0.5
 SLOW_DELAY = 1.0
 
 
