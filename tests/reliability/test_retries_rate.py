@@ -163,7 +163,7 @@ def test_connection_refused_is_retried_as_safe(concurrency: int) -> None:
 @pytest.mark.parametrize("concurrency", CONCURRENCY)
 @pytest.mark.parametrize("fault", ["reset", "drop", "cut", "slow"])
 def test_maybe_delivered_failures_are_retried_only_on_request(concurrency: int, fault: str) -> None:
-    first = Reply(200, delay=1.0) if fault == "slow" else Reply(200, body_size=100, fault=fault)  # type: ignore[arg-type]
+    first = Reply(200, delay=2.5) if fault == "slow" else Reply(200, body_size=100, fault=fault)  # type: ignore[arg-type]
     for retry_unknown in (False, True):
         flaky = Flaky(first)
         with Receiver(flaky) as rx:
@@ -172,7 +172,7 @@ def test_maybe_delivered_failures_are_retried_only_on_request(concurrency: int, 
                 concurrency=concurrency,
                 retries=2,
                 backoff=0.01,
-                timeout=0.3,
+                timeout=1.0,  # room for the second attempt on a loaded machine
                 retry_unknown=retry_unknown,
                 idempotency_key=True,
             )(by_id)(frame(3))
