@@ -368,10 +368,16 @@ def test_cancel_ends_retry_waits_at_once(concurrency: int) -> None:
         sender = flux_magic.endpoint(rx.url, concurrency=concurrency, retries=3)(
             lambda r: {"data": str(r.n).encode()}
         )
-        threading.Timer(0.3, cancel.set).start()
-        started = time.monotonic()
+        cancelled_at: list[float] = []
+
+        def cancel_when_all_wait() -> None:  # every worker has its 503 and waits 30 s
+            rx.wait_for(min(concurrency, 20), timeout=30)
+            cancelled_at.append(time.monotonic())
+            cancel.set()
+
+        threading.Thread(target=cancel_when_all_wait, daemon=True).start()
         out = sender(df, cancel=cancel)
-        elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - cancelled_at[0]
     assert elapsed < 1.5
     waited = out[out["_status"] == "503"]
     assert len(waited) == min(concurrency, 20)
