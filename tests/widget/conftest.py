@@ -1,21 +1,11 @@
-"""Fixtures of the widget tests: a real loopback Receiver and a user namespace."""
+"""Fixtures of the widget tests: a user namespace (the Receiver comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import pytest
-
-import flux_magic
-
-
-@pytest.fixture
-def receiver() -> Iterator[flux_magic.Receiver]:
-    with flux_magic.Receiver() as rx:
-        yield rx
 
 
 @pytest.fixture
@@ -29,9 +19,6 @@ def namespace() -> dict[str, Any]:
 
 
 @pytest.fixture
-def dead_url() -> str:
-    """A loopback URL where nothing listens (the port was just free)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+def dead_url(closed_port_url: str) -> str:
+    """A loopback URL where nothing listens (the root conftest's ``closed_port_url``)."""
+    return closed_port_url
