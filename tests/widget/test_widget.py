@@ -9,47 +9,11 @@ import re
 import time
 from typing import Any
 
-import ipywidgets as widgets
 import pandas as pd
+from widget_helpers import all_text, make, send
 
 import flux_magic
 from flux_magic.widget import EndpointWidget
-
-PY_MAPPING = """lambda r: {
-    "headers": {"Content-Type": "text/plain", "X-Host": r.host},
-    "data": f"{r.host}={r._value}".encode(),
-}"""
-
-
-def make(namespace: dict[str, Any], url: str, **kwargs: Any) -> EndpointWidget:
-    w = EndpointWidget(
-        url=url, namespace=namespace, mapping=kwargs.pop("mapping", PY_MAPPING), **kwargs
-    )
-    w.df_picker.value = "alerts"
-    return w
-
-
-def send(w: EndpointWidget, timeout: float = 20.0) -> None:
-    w.send_button.click()
-    assert w.wait(timeout), "the send did not finish"
-
-
-def all_text(w: widgets.Widget) -> str:
-    """Every string a user can see in the widget tree (values, labels, HTML)."""
-    parts: list[str] = []
-    stack = [w]
-    while stack:
-        node = stack.pop()
-        for name in ("value", "description", "placeholder", "tooltip"):
-            v = getattr(node, name, None)
-            if isinstance(v, str):
-                parts.append(v)
-        if isinstance(node, widgets.Dropdown):
-            parts += [str(label) for label, _ in node.options]
-        if isinstance(node, widgets.Output):
-            parts += [str(o) for o in node.outputs]
-        stack += list(getattr(node, "children", ()))
-    return "\n".join(parts)
 
 
 def test_picker_lists_dataframes_with_row_counts(namespace: dict[str, Any]) -> None:

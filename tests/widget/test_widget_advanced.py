@@ -15,44 +15,12 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
+from widget_helpers import all_text, make, send
 
 import flux_magic
 from flux_magic import OPTION_DOCS, Options
 from flux_magic._widget_magic import register
 from flux_magic.widget import ADVANCED_OPTIONS, EndpointWidget
-
-MAPPING = """lambda r: {
-    "headers": {"Content-Type": "text/plain", "X-Host": r.host},
-    "data": f"{r.host}={r._value}".encode(),
-}"""
-
-
-def make(namespace: dict[str, Any], url: str) -> EndpointWidget:
-    w = EndpointWidget(url=url, namespace=namespace, mapping=MAPPING)
-    w.df_picker.value = "alerts"
-    return w
-
-
-def send(w: EndpointWidget, timeout: float = 20.0) -> None:
-    w.send_button.click()
-    assert w.wait(timeout), "the send did not finish"
-
-
-def all_text(w: widgets.Widget) -> str:
-    """Every string a user can see in the widget tree (values, labels, HTML, tooltips)."""
-    parts: list[str] = []
-    stack = [w]
-    while stack:
-        node = stack.pop()
-        for name in ("value", "description", "placeholder", "tooltip"):
-            v = getattr(node, name, None)
-            if isinstance(v, str):
-                parts.append(v)
-        parts += [str(t) for t in getattr(node, "titles", ())]
-        if isinstance(node, widgets.Output):
-            parts += [str(o) for o in node.outputs]
-        stack += list(getattr(node, "children", ()))
-    return "\n".join(parts)
 
 
 def header(headers: dict[str, str], name: str) -> list[str]:
