@@ -45,9 +45,10 @@ OPTION_DOCS: dict[str, str] = {
     "Default False: such a retry can deliver a row twice; pair it with idempotency_key=True.",
     "backoff": "Seconds before the first retry (default 0.5); each further retry waits twice "
     "as long, plus random jitter up to this much, at most 30 s.",
-    "idempotency_key": "Add an Idempotency-Key header (a fresh UUID per row, the same for every "
-    "retry of that row) so the server can drop duplicates (default False). A key set by the "
-    "mapping is kept.",
+    "idempotency_key": "Add an Idempotency-Key header so the server can drop duplicates "
+    "(default False). The key is derived from the URL and the row's index label and content: "
+    "the same on every retry of that row and in a later run of the same send. A key set by "
+    "the mapping is kept.",
     "rate": "At most this many requests per second across all workers, retries included "
     "(default None: no limit); e.g. rate=1 for Slack.",
     "block_private": "Refuse destinations that are not public (private, loopback, link-local, "

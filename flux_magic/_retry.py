@@ -31,7 +31,6 @@ import email.utils
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -95,11 +94,11 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def with_idempotency_key(req: Request) -> Request:
+def with_idempotency_key(req: Request, key: str) -> Request:
     """``req`` with an ``Idempotency-Key`` header, unless the mapping set one."""
     if "Idempotency-Key" in req.headers:
         return req
-    return req._replace(headers={**req.headers, "Idempotency-Key": str(uuid.uuid4())})
+    return req._replace(headers={**req.headers, "Idempotency-Key": key})
 
 
 class Pacer:
@@ -203,7 +202,7 @@ class Retrier:
     ) -> tuple[Outcome, int] | None:
         """Send one row with pacing and retries; None if the send stopped before it went."""
         if self.idempotency_key:
-            req = with_idempotency_key(req)
+            req = with_idempotency_key(req, self.ledger.idempotency_key(position))
         tries: list[Attempt] = []
 
         def once() -> Attempt:
@@ -234,7 +233,7 @@ class Retrier:
     ) -> tuple[Outcome, int] | None:
         """The asyncio twin of ``run_sync``: same pacing, retries and wording."""
         if self.idempotency_key:
-            req = with_idempotency_key(req)
+            req = with_idempotency_key(req, self.ledger.idempotency_key(position))
         tries: list[Attempt] = []
 
         async def once() -> Attempt:

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ._errors import EndpointError, MappingError, SendInterrupted
+from ._identity import idempotency_keys, row_identities
 from ._options import Options
 from ._request import Request, build_request, describe_row
 from ._rows import iter_rows
@@ -46,7 +47,15 @@ DONE = 2
 class Run:
     """The ledger of one send: per-row state, status, error and counters."""
 
-    def __init__(self, total: int, options: Options, labels: pd.Index, url: str) -> None:
+    def __init__(
+        self,
+        total: int,
+        options: Options,
+        labels: pd.Index,
+        url: str,
+        *,
+        identities: list[str] | None = None,
+    ) -> None:
         self.total = total
         self.options = options
         self.labels = labels
@@ -72,6 +81,9 @@ class Run:
         self._lock = threading.Lock()
         self._ok_any_2xx = options.sent_when == "2xx"
         self._secrets = secret_values(url)
+        #: Stable per-row identities (``_identity.row_identities``), when a feature needs them.
+        self.identities = identities
+        self._keys: list[str] | None = None
 
     # -- what transports call ---------------------------------------------------------
     @property
@@ -99,6 +111,14 @@ class Run:
                 self.sent += 1
             elif error and self.options.strict and not self.stop_reason:
                 self.stop("strict", position)
+
+    def idempotency_key(self, position: int) -> str:
+        """The row's Idempotency-Key: derived from its identity, so a re-run sends the same."""
+        if self._keys is None:
+            if self.identities is None:
+                raise RuntimeError("idempotency keys need the rows' identities")
+            self._keys = idempotency_keys(self.url, self.identities)
+        return self._keys[position]
 
     def fail_mapping(self, position: int, exc: MappingError) -> None:
         with self._lock:
@@ -186,9 +206,14 @@ def send_frame(
     *,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    scope: str = "",
 ) -> pd.DataFrame:
-    """Send one request per row of ``df`` and return the result DataFrame."""
-    run = Run(len(df), options, df.index, url)
+    """Send one request per row of ``df`` and return the result DataFrame.
+
+    ``scope`` keeps the identities of equal rows in different scopes (Dask partitions) apart.
+    """
+    identities = row_identities(df, scope=scope) if options.idempotency_key else None
+    run = Run(len(df), options, df.index, url, identities=identities)
     if run.total == 0:
         return assemble(df, run)
     worker = threading.Thread(

@@ -287,3 +287,21 @@ def test_new_options_are_documented_in_one_place() -> None:
     ):
         assert name in flux_magic.OPTION_DOCS
         assert hasattr(flux_magic.Options(), name)
+
+
+def test_idempotency_keys_are_stable_across_runs_and_distinct_per_row(receiver: Receiver) -> None:
+    df = pd.DataFrame({"id": ["a", "a", "b"]}, index=[0, 0, 1])  # two identical rows
+    send = flux_magic.endpoint(receiver.url, idempotency_key=True)(by_id)
+    runs = []
+    for _ in range(2):
+        receiver.clear()
+        send(df)
+        runs.append([q.headers.get("Idempotency-Key") for q in receiver.received()])
+    assert runs[0] == runs[1], "a second run of the same send must send the same keys"
+    assert len(set(runs[0])) == 3, "identical rows still get keys of their own"
+    changed = df.assign(id=["a", "a", "c"])
+    receiver.clear()
+    send(changed)
+    keys = [q.headers.get("Idempotency-Key") for q in receiver.received()]
+    assert keys[:2] == runs[0][:2], "unchanged rows keep their keys"
+    assert keys[2] != runs[0][2], "a changed row is a new row"
