@@ -14,6 +14,7 @@ ledger, so whatever stops the send, the result accounts for every row:
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
@@ -65,6 +66,10 @@ class Run:
         self.error = [""] * total
         self.response: list[bytes | None] | None = [None] * total if options.keep_response else None
         self.attempts: list[int] | None = [0] * total if options.retries else None
+        #: Seconds from a row's first attempt to its outcome (retries and waits included);
+        #: NaN for a row never attempted.
+        self.elapsed = [math.nan] * total
+        self._began = [0.0] * total
         self.done = 0
         self.sent = 0
         self.stop_reason = ""  # "cancelled", "interrupted", "strict"
@@ -91,6 +96,7 @@ class Run:
         return bool(self.stop_reason)
 
     def begin(self, position: int) -> None:
+        self._began[position] = time.perf_counter()
         self.state[position] = IN_FLIGHT
 
     def finish(self, position: int, outcome: Outcome, attempts: int = 1) -> None:
@@ -99,6 +105,7 @@ class Run:
             if self._frozen:
                 return
             self.state[position] = DONE
+            self.elapsed[position] = time.perf_counter() - self._began[position]
             if self.attempts is not None:
                 self.attempts[position] = attempts
             self.status[position] = status
@@ -155,6 +162,7 @@ class Run:
                 if state == NOT_ATTEMPTED:
                     self.error[pos] = f"not sent: {why} before this row was attempted"
                 elif state == IN_FLIGHT:
+                    self.elapsed[pos] = time.perf_counter() - self._began[pos]
                     self.error[pos] = (
                         f"outcome unknown: {why} while this request was in flight; "
                         "the server may or may not have received it"
@@ -214,7 +222,10 @@ def send_frame(
     """
     identities = row_identities(df, scope=scope) if options.idempotency_key else None
     run = Run(len(df), options, df.index, url, identities=identities)
-    if run.total == 0:
+    if cancel is not None and cancel.is_set():
+        run.stop("cancelled")  # cancelled before it began: nothing goes
+    if run.total == 0 or run.stopping:
+        run.freeze()
         return assemble(df, run)
     worker = threading.Thread(
         target=_sending_thread, args=(df, map_fn, run), name="flux_magic-send", daemon=True
@@ -280,13 +291,15 @@ def _wait(
 
 
 def assemble(df: pd.DataFrame, run: Run, *, positions: list[int] | None = None) -> pd.DataFrame:
-    """The input columns plus ``_status``, ``_sent`` and (collect mode) ``_error``."""
+    """The input columns plus ``_status``, ``_sent``, ``_error`` and ``_elapsed``."""
     status = run.status
     error = run.error
+    elapsed = run.elapsed
     if positions is not None:
         out = df.iloc[positions].copy()
         status = [status[p] for p in positions]
         error = [error[p] for p in positions]
+        elapsed = [elapsed[p] for p in positions]
     else:
         out = df.copy(deep=False)
     codes = {s: str(s) for s in set(status)}
@@ -296,8 +309,8 @@ def assemble(df: pd.DataFrame, run: Run, *, positions: list[int] | None = None) 
         "true" if run.is_sent(s) and not e else "false" for s, e in zip(status, error, strict=True)
     ]
     out["_sent"] = pd.Series(sent, index=out.index, dtype=object)
-    if not run.options.strict:
-        out["_error"] = pd.Series(error, index=out.index, dtype=object)
+    out["_error"] = pd.Series(error, index=out.index, dtype=object)
+    out["_elapsed"] = pd.Series(elapsed, index=out.index, dtype="float64")
     if run.response is not None:
         kept = run.response if positions is None else [run.response[p] for p in positions]
         out["_response"] = pd.Series(kept, index=out.index, dtype=object)

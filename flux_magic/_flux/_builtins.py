@@ -343,7 +343,8 @@ def _send(interp: Interpreter, url: Any, fn: Any, tables: pd.DataFrame) -> pd.Da
         )
         error.result = partial  # type: ignore[attr-defined]
         raise error from exc
-    return result
+    # Flux's output: no timing column, and _error only when --collect asked for it
+    return result.drop(columns=["_elapsed", "_error"] if sender.options.strict else "_elapsed")
 
 
 def _endpoint(interp: Interpreter, url: Any) -> Builtin:

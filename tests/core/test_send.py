@@ -147,7 +147,7 @@ def test_mapping_errors_are_per_row_and_other_rows_go(receiver: Receiver, concur
 def test_zero_rows_sends_nothing(receiver: Receiver) -> None:
     empty = frame(0)
     out = flux_magic.endpoint(receiver.url)(text_map)(empty)
-    assert list(out.columns) == ["_value", "tag", "_status", "_sent", "_error"]
+    assert list(out.columns) == ["_value", "tag", "_status", "_sent", "_error", "_elapsed"]
     assert len(out) == 0
     assert receiver.count == 0
 
@@ -179,7 +179,7 @@ def test_input_not_mutated_and_index_kept(receiver: Receiver) -> None:
     assert out.index.tolist() == ["b", "a", "b"]
     # an input column named _sent is replaced, as Flux's {r with _sent: ...}
     assert out["_sent"].tolist() == ["true"] * 3
-    assert list(out.columns) == ["_value", "_sent", "_status", "_error"]
+    assert list(out.columns) == ["_value", "_sent", "_status", "_error", "_elapsed"]
 
 
 def test_concurrency_1_and_16_give_identical_results() -> None:
@@ -191,7 +191,9 @@ def test_concurrency_1_and_16_give_identical_results() -> None:
     with Receiver(status_of) as rx:
         seq = flux_magic.endpoint(rx.url)(text_map)(df)
         par = flux_magic.endpoint(rx.url, concurrency=16)(text_map)(df)
-    pd.testing.assert_frame_equal(seq, par)
+    assert seq["_elapsed"].gt(0).all()
+    assert par["_elapsed"].gt(0).all()
+    pd.testing.assert_frame_equal(seq.drop(columns="_elapsed"), par.drop(columns="_elapsed"))
     assert seq["_status"].tolist()[:3] == ["200", "204", "500"]
 
 
@@ -214,7 +216,7 @@ def test_strict_mode_raises_with_partial_result(closed_port_url: str, concurrenc
     assert err.position == 3
     assert err.row == 3
     assert "closed the connection" in err.reason
-    assert list(err.result.columns) == ["_value", "tag", "_status", "_sent"]
+    assert list(err.result.columns) == ["_value", "tag", "_status", "_sent", "_error", "_elapsed"]
     assert err.result["_value"].tolist() == [0, 1, 2]
     assert err.result["_sent"].tolist() == ["true"] * 3
     assert got == 4  # nothing after the failing row was sent
@@ -234,7 +236,7 @@ def test_strict_mode_500_is_not_an_error() -> None:
     with Receiver(status=500) as rx:
         out = flux_magic.endpoint(rx.url, errors="raise")(text_map)(frame(2))
     assert out["_sent"].tolist() == ["false", "false"]
-    assert "_error" not in out.columns
+    assert out["_error"].tolist() == ["", ""]  # a 500 is an answer, not an error
 
 
 def _interrupt_when(rx: Receiver, count: int, at: list[float]) -> None:
@@ -424,3 +426,28 @@ def test_max_redirects_zero_returns_the_redirect(concurrency: int) -> None:
         assert rx.count == 2
     assert out["_status"].tolist() == ["307", "307"]
     assert out["_sent"].tolist() == ["false", "false"]
+
+
+def test_a_cancel_already_set_sends_nothing(receiver: Receiver) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    out = flux_magic.endpoint(receiver.url, concurrency=4)(text_map)(frame(5), cancel=cancel)
+    assert receiver.count == 0
+    assert out["_sent"].tolist() == ["false"] * 5
+    assert out["_error"].str.startswith("not sent: the send was cancelled").all()
+    assert out["_elapsed"].isna().all(), "rows never attempted have no elapsed time"
+
+
+@pytest.mark.parametrize("concurrency", CONCURRENCY)
+def test_elapsed_is_the_time_of_each_row(concurrency: int) -> None:
+    def slow_second(req: Received) -> Reply:
+        return Reply(200, delay=0.3 if req.body.endswith(b" 1") else 0)
+
+    with Receiver(slow_second) as rx:
+        out = flux_magic.endpoint(rx.url, concurrency=concurrency)(
+            lambda r: {"data": f"v {r._value}".encode() if r._value != 2 else 3}
+        )(frame(3))
+    assert out["_elapsed"].dtype == "float64"
+    assert 0 < out["_elapsed"].iloc[0] < 0.3
+    assert out["_elapsed"].iloc[1] >= 0.3
+    assert np.isnan(out["_elapsed"].iloc[2]), "a row whose mapping failed was never attempted"

@@ -99,7 +99,10 @@ def test_show_code_runs_and_gives_the_same_result(shell: Any) -> None:
         from_cell = rx.requests
     if result is None:
         result = shell.user_ns["from_cell"]
-    pd.testing.assert_frame_equal(result.reset_index(drop=True), w.result.reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        result.drop(columns="_elapsed").reset_index(drop=True),
+        w.result.drop(columns="_elapsed").reset_index(drop=True),
+    )
     assert from_cell["body"].tolist() == from_widget["body"].tolist()
     assert from_cell["headers"].tolist() == from_widget["headers"].tolist()
 
