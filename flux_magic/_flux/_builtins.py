@@ -34,12 +34,20 @@ from flux_magic._flux._values import (
     type_name,
 )
 
-__all__ = ["PACKAGES", "check_request", "package", "request_function", "universe"]
+__all__ = [
+    "PACKAGES",
+    "builtin",
+    "check_request",
+    "expect",
+    "package",
+    "request_function",
+    "universe",
+]
 
 _BASIC = ("string", "int", "uint", "float", "bool", "time", "duration")
 
 
-def _builtin(
+def builtin(
     name: str,
     params: str,
     impl: Callable[..., Any],
@@ -48,7 +56,7 @@ def _builtin(
     example: str = "",
     aliases: dict[str, str] | None = None,
 ) -> Builtin:
-    """``params`` is e.g. ``"v, start, end=?"``: names ending in ``=?`` are optional."""
+    """A Flux builtin; ``params`` is e.g. ``"v, start, end=?"`` (``=?`` marks optional ones)."""
     names = tuple(p.strip().removesuffix("=?") for p in params.split(",") if p.strip())
     required = frozenset(
         p.strip() for p in params.split(",") if p.strip() and not p.strip().endswith("=?")
@@ -56,7 +64,8 @@ def _builtin(
     return Builtin(name, impl, names, required, pipe, aliases or {}, example)
 
 
-def _expect(value: Any, param: str, fn: str, *kinds: str, hint: str | None = None) -> Any:
+def expect(value: Any, param: str, fn: str, *kinds: str, hint: str | None = None) -> Any:
+    """``value`` if its Flux type is one of ``kinds``; otherwise Flux's type error."""
     kind = type_name(value)
     if kind not in kinds:
         wanted = " or ".join(kinds)
@@ -77,9 +86,7 @@ def _bytes(interp: Interpreter, v: Any) -> bytes | None:
         return None
     if isinstance(v, bytes):
         return v
-    _expect(
-        v, "v", "bytes", "string", hint="bytes(v:) converts a string; use string(v: ...) first."
-    )
+    expect(v, "v", "bytes", "string", hint="bytes(v:) converts a string; use string(v: ...) first.")
     return str(v).encode("utf-8")
 
 
@@ -88,7 +95,7 @@ def _string(interp: Interpreter, v: Any) -> str | None:
         return None
     if isinstance(v, bytes):
         return v.decode("utf-8", errors="replace")
-    _expect(v, "v", "string", *_BASIC, "bytes")
+    expect(v, "v", "string", *_BASIC, "bytes")
     return to_string(v)
 
 
@@ -99,7 +106,7 @@ def _int(interp: Interpreter, v: Any) -> int | None:
     if v is None:
         return None
     kind = type_name(v)
-    _expect(v, "v", "int", *_BASIC)
+    expect(v, "v", "int", *_BASIC)
     if kind == "string":
         if not _INT_TEXT.fullmatch(v):
             raise FluxRuntimeError(f"cannot convert string {v!r} to int", param="v")
@@ -125,7 +132,7 @@ def _uint(interp: Interpreter, v: Any) -> UInt | None:
     if v is None:
         return None
     kind = type_name(v)
-    _expect(v, "v", "int", *_BASIC)
+    expect(v, "v", "int", *_BASIC)
     if kind == "string":
         if not re.fullmatch(r"\+?\d+", v) or int(v) >= 2**64:
             raise FluxRuntimeError(f"cannot convert string {v!r} to uint", param="v")
@@ -143,7 +150,7 @@ _FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|I
 def _float(interp: Interpreter, v: Any) -> float | None:
     if v is None:
         return None
-    _expect(v, "v", "float", "string", "int", "uint", "float", "bool")
+    expect(v, "v", "float", "string", "int", "uint", "float", "bool")
     if isinstance(v, str):
         if not _FLOAT_TEXT.fullmatch(v):
             raise FluxRuntimeError(f"cannot convert string {v!r} to float", param="v")
@@ -154,7 +161,7 @@ def _float(interp: Interpreter, v: Any) -> float | None:
 def _bool(interp: Interpreter, v: Any) -> bool | None:
     if v is None:
         return None
-    _expect(v, "v", "bool", "string", "int", "uint", "float", "bool")
+    expect(v, "v", "bool", "string", "int", "uint", "float", "bool")
     if isinstance(v, bool):
         return v
     if isinstance(v, str):
@@ -169,7 +176,7 @@ def _bool(interp: Interpreter, v: Any) -> bool | None:
 def _time(interp: Interpreter, v: Any) -> pd.Timestamp | None:
     if v is None:
         return None
-    _expect(v, "v", "time", "string", "int", "time")
+    expect(v, "v", "time", "string", "int", "time")
     if isinstance(v, pd.Timestamp):
         return v
     if isinstance(v, int):
@@ -185,7 +192,7 @@ def _time(interp: Interpreter, v: Any) -> pd.Timestamp | None:
 def _duration(interp: Interpreter, v: Any) -> Duration | None:
     if v is None:
         return None
-    _expect(v, "v", "duration", "string", "int", "duration")
+    expect(v, "v", "duration", "string", "int", "duration")
     if isinstance(v, Duration):
         return v
     if isinstance(v, int):
@@ -201,7 +208,7 @@ def _now(interp: Interpreter) -> pd.Timestamp:
 
 
 def _length(interp: Interpreter, arr: Any) -> int:
-    _expect(arr, "arr", "length", "array")
+    expect(arr, "arr", "length", "array")
     return len(arr)
 
 
@@ -216,8 +223,8 @@ def _json_encode(interp: Interpreter, v: Any) -> bytes:
 
 
 def _basic_auth(interp: Interpreter, u: Any, p: Any) -> str:
-    _expect(u, "u", "http.basicAuth", "string")
-    _expect(p, "p", "http.basicAuth", "string")
+    expect(u, "u", "http.basicAuth", "string")
+    expect(p, "p", "http.basicAuth", "string")
     token = base64.b64encode(f"{u}:{p}".encode()).decode("ascii")
     return f"Basic {token}"
 
@@ -226,7 +233,7 @@ _PATH_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 
 def _path_escape(interp: Interpreter, inputString: Any) -> str:
-    _expect(inputString, "inputString", "http.pathEscape", "string")
+    expect(inputString, "inputString", "http.pathEscape", "string")
     return "".join(
         chr(b) if b in _PATH_SAFE else f"%{b:02X}" for b in str(inputString).encode("utf-8")
     )
@@ -348,7 +355,7 @@ def _send(interp: Interpreter, url: Any, fn: Any, tables: pd.DataFrame) -> pd.Da
 
 
 def _endpoint(interp: Interpreter, url: Any) -> Builtin:
-    _expect(url, "url", "http.endpoint", "string")
+    expect(url, "url", "http.endpoint", "string")
     from flux_magic._errors import UsageError
     from flux_magic._request import check_url
 
@@ -364,9 +371,9 @@ def _endpoint(interp: Interpreter, url: Any) -> Builtin:
             _tables_arg(tables)
             return _send(interp, url, mapFn, tables)
 
-        return _builtin("http.endpoint(url)(mapFn)", "tables", send, pipe="tables")
+        return builtin("http.endpoint(url)(mapFn)", "tables", send, pipe="tables")
 
-    return _builtin(
+    return builtin(
         "http.endpoint(url)",
         "mapFn",
         with_map_fn,
@@ -378,12 +385,12 @@ def _endpoint(interp: Interpreter, url: Any) -> Builtin:
 def _post(interp: Interpreter, url: Any, headers: Any = None, data: Any = None) -> int:
     from flux_magic._endpoint import endpoint
 
-    _expect(url, "url", "http.post", "string")
-    headers = {} if headers is None else _expect(headers, "headers", "http.post", "record")
+    expect(url, "url", "http.post", "string")
+    headers = {} if headers is None else expect(headers, "headers", "http.post", "record")
     data = (
         b""
         if data is None
-        else _expect(data, "data", "http.post", "bytes", hint="Wrap the body in bytes(v: ...).")
+        else expect(data, "data", "http.post", "bytes", hint="Wrap the body in bytes(v: ...).")
     )
     for key, value in headers.items():
         if not isinstance(value, str):
@@ -405,7 +412,7 @@ def _post(interp: Interpreter, url: Any, headers: Any = None, data: Any = None) 
 
 def _s(fn: str, **values: Any) -> None:
     for name, value in values.items():
-        _expect(value, name, f"strings.{fn}", "string")
+        expect(value, name, f"strings.{fn}", "string")
 
 
 def _title(text: str) -> str:
@@ -427,8 +434,8 @@ def _title(text: str) -> str:
 def _strings_package() -> dict[str, Any]:
     def substring(interp: Interpreter, v: Any, start: Any, end: Any) -> str:
         _s("substring", v=v)
-        _expect(start, "start", "strings.substring", "int")
-        _expect(end, "end", "strings.substring", "int")
+        expect(start, "start", "strings.substring", "int")
+        expect(end, "end", "strings.substring", "int")
         runes = list(v)
         lo = max(0, min(start, len(runes)))
         hi = max(lo, min(end, len(runes)))
@@ -439,14 +446,14 @@ def _strings_package() -> dict[str, Any]:
             _s(name, v=v)
             return op(v)
 
-        return _builtin(f"strings.{name}", "v", impl, example=f'strings.{name}(v: "...")')
+        return builtin(f"strings.{name}", "v", impl, example=f'strings.{name}(v: "...")')
 
     def binary(name: str, second: str, op: Callable[[str, str], Any]) -> Builtin:
         def impl(interp: Interpreter, v: Any, **other: Any) -> Any:
             _s(name, v=v, **other)
             return op(v, other[second])
 
-        return _builtin(
+        return builtin(
             f"strings.{name}",
             f"v, {second}",
             impl,
@@ -459,30 +466,30 @@ def _strings_package() -> dict[str, Any]:
 
     def replace(interp: Interpreter, v: Any, t: Any, u: Any, i: Any) -> str:
         _s("replace", v=v, t=t, u=u)
-        _expect(i, "i", "strings.replace", "int")
+        expect(i, "i", "strings.replace", "int")
         return str(v).replace(t, u, i if i >= 0 else -1)
 
     def join_str(interp: Interpreter, arr: Any, v: Any) -> str:
-        _expect(arr, "arr", "strings.joinStr", "array")
+        expect(arr, "arr", "strings.joinStr", "array")
         _s("joinStr", v=v)
         for item in arr:
-            _expect(item, "arr", "strings.joinStr", "string")
+            expect(item, "arr", "strings.joinStr", "string")
         return str(v).join(arr)
 
     def repeat(interp: Interpreter, v: Any, i: Any) -> str:
         _s("repeat", v=v)
-        _expect(i, "i", "strings.repeat", "int")
+        expect(i, "i", "strings.repeat", "int")
         return str(v) * max(0, int(i))
 
     members: dict[str, Any] = {
-        "substring": _builtin("strings.substring", "v, start, end", substring),
+        "substring": builtin("strings.substring", "v, start, end", substring),
         "strlen": unary("strlen", len),
         "toLower": unary("toLower", str.lower),
         "toUpper": unary("toUpper", str.upper),
         "title": unary("title", _title),
         "trimSpace": unary("trimSpace", str.strip),
-        "replaceAll": _builtin("strings.replaceAll", "v, t, u", replace_all),
-        "replace": _builtin("strings.replace", "v, t, u, i", replace),
+        "replaceAll": builtin("strings.replaceAll", "v, t, u", replace_all),
+        "replace": builtin("strings.replace", "v, t, u, i", replace),
         "hasPrefix": binary("hasPrefix", "prefix", str.startswith),
         "hasSuffix": binary("hasSuffix", "suffix", str.endswith),
         "containsStr": binary("containsStr", "substr", lambda v, s: s in v),
@@ -494,8 +501,8 @@ def _strings_package() -> dict[str, Any]:
         "trimRight": binary("trimRight", "cutset", str.rstrip),
         "trimPrefix": binary("trimPrefix", "prefix", str.removeprefix),
         "trimSuffix": binary("trimSuffix", "suffix", str.removesuffix),
-        "joinStr": _builtin("strings.joinStr", "arr, v", join_str),
-        "repeat": _builtin("strings.repeat", "v, i", repeat),
+        "joinStr": builtin("strings.joinStr", "arr, v", join_str),
+        "repeat": builtin("strings.repeat", "v, i", repeat),
     }
     return members
 
@@ -566,17 +573,17 @@ def _map(interp: Interpreter, tables: Any, fn: Any) -> pd.DataFrame:
 
 def _limit(interp: Interpreter, tables: Any, n: Any, offset: Any = 0) -> pd.DataFrame:
     df = _tables_arg(tables)
-    _expect(n, "n", "limit", "int")
-    _expect(offset, "offset", "limit", "int")
+    expect(n, "n", "limit", "int")
+    expect(offset, "offset", "limit", "int")
     rank = pd.Series(table_ids(df)).groupby(table_ids(df)).cumcount().to_numpy()
     out = df[(rank >= offset) & (rank < offset + n)].copy()
     return with_group_key(out, group_key(df))
 
 
 def _columns_arg(columns: Any, fn: str) -> list[str]:
-    _expect(columns, "columns", fn, "array")
+    expect(columns, "columns", fn, "array")
     for c in columns:
-        _expect(c, "columns", fn, "string")
+        expect(c, "columns", fn, "string")
     return [str(c) for c in columns]
 
 
@@ -597,7 +604,7 @@ def _drop(interp: Interpreter, tables: Any, columns: Any) -> pd.DataFrame:
 def _group(interp: Interpreter, tables: Any, columns: Any = None, mode: Any = "by") -> pd.DataFrame:
     df = _tables_arg(tables)
     names = _columns_arg(columns if columns is not None else [], "group")
-    _expect(mode, "mode", "group", "string")
+    expect(mode, "mode", "group", "string")
     if mode == "by":
         key = names
     elif mode == "except":
@@ -614,7 +621,7 @@ def _group(interp: Interpreter, tables: Any, columns: Any = None, mode: Any = "b
 
 def _yield(interp: Interpreter, tables: Any, name: Any = "_result") -> pd.DataFrame:
     df = _tables_arg(tables)
-    _expect(name, "name", "yield", "string")
+    expect(name, "name", "yield", "string")
     out = df.copy()
     if "result" in out.columns:
         out["result"] = pd.array([name] * len(out), dtype="str")
@@ -625,16 +632,16 @@ def _yield(interp: Interpreter, tables: Any, name: Any = "_result") -> pd.DataFr
 
 
 def _array_from(interp: Interpreter, rows: Any) -> pd.DataFrame:
-    _expect(rows, "rows", "array.from", "array")
+    expect(rows, "rows", "array.from", "array")
     for row in rows:
-        _expect(row, "rows", "array.from", "record")
+        expect(row, "rows", "array.from", "record")
     return frame_from_records(list(rows), key=[])
 
 
 def _csv_from(interp: Interpreter, csv: Any) -> pd.DataFrame:
     from flux_magic._annotated_csv import read_annotated_csv
 
-    _expect(csv, "csv", "csv.from", "string")
+    expect(csv, "csv", "csv.from", "string")
     try:
         return read_annotated_csv(csv)
     except FluxError as exc:
@@ -648,11 +655,11 @@ def _sampledata_package() -> dict[str, Any]:
         loader = getattr(sampledata, name)
 
         def impl(interp: Interpreter, includeNull: Any = False) -> pd.DataFrame:
-            _expect(includeNull, "includeNull", f"sampledata.{name}", "bool")
+            expect(includeNull, "includeNull", f"sampledata.{name}", "bool")
             result: pd.DataFrame = loader(include_null=includeNull)
             return result
 
-        return _builtin(f"sampledata.{name}", "includeNull=?", impl)
+        return builtin(f"sampledata.{name}", "includeNull=?", impl)
 
     return {n: make(n) for n in ("float", "int", "uint", "string", "bool", "numericBool")}
 
@@ -662,70 +669,70 @@ def universe() -> dict[str, Any]:
     return {
         "true": True,
         "false": False,
-        "bytes": _builtin("bytes", "v", _bytes, example='bytes(v: "text")'),
-        "string": _builtin("string", "v", _string, example="string(v: r._value)"),
-        "int": _builtin("int", "v", _int, example="int(v: r._value)"),
-        "uint": _builtin("uint", "v", _uint, example="uint(v: r._value)"),
-        "float": _builtin("float", "v", _float, example="float(v: r._value)"),
-        "bool": _builtin("bool", "v", _bool, example='bool(v: "true")'),
-        "time": _builtin("time", "v", _time, example='time(v: "2021-01-01T00:00:00Z")'),
-        "duration": _builtin("duration", "v", _duration, example='duration(v: "1h")'),
-        "now": _builtin("now", "", _now),
-        "length": _builtin("length", "arr", _length, example="length(arr: [1, 2])"),
-        "filter": _builtin(
+        "bytes": builtin("bytes", "v", _bytes, example='bytes(v: "text")'),
+        "string": builtin("string", "v", _string, example="string(v: r._value)"),
+        "int": builtin("int", "v", _int, example="int(v: r._value)"),
+        "uint": builtin("uint", "v", _uint, example="uint(v: r._value)"),
+        "float": builtin("float", "v", _float, example="float(v: r._value)"),
+        "bool": builtin("bool", "v", _bool, example='bool(v: "true")'),
+        "time": builtin("time", "v", _time, example='time(v: "2021-01-01T00:00:00Z")'),
+        "duration": builtin("duration", "v", _duration, example='duration(v: "1h")'),
+        "now": builtin("now", "", _now),
+        "length": builtin("length", "arr", _length, example="length(arr: [1, 2])"),
+        "filter": builtin(
             "filter",
             "tables=?, fn, onEmpty=?",
             _filter,
             pipe="tables",
             example="filter(fn: (r) => r._value > 0)",
         ),
-        "map": _builtin(
+        "map": builtin(
             "map",
             "tables=?, fn",
             _map,
             pipe="tables",
             example="map(fn: (r) => ({r with x: 1}))",
         ),
-        "limit": _builtin(
+        "limit": builtin(
             "limit", "tables=?, n, offset=?", _limit, pipe="tables", example="limit(n: 3)"
         ),
-        "keep": _builtin(
+        "keep": builtin(
             "keep",
             "tables=?, columns",
             _keep,
             pipe="tables",
             example='keep(columns: ["_time", "_value"])',
         ),
-        "drop": _builtin(
+        "drop": builtin(
             "drop", "tables=?, columns", _drop, pipe="tables", example='drop(columns: ["tag"])'
         ),
-        "group": _builtin(
+        "group": builtin(
             "group",
             "tables=?, columns=?, mode=?",
             _group,
             pipe="tables",
             example='group(columns: ["tag"])',
         ),
-        "yield": _builtin("yield", "tables=?, name=?", _yield, pipe="tables"),
+        "yield": builtin("yield", "tables=?, name=?", _yield, pipe="tables"),
     }
 
 
 def _package_members(path: str) -> dict[str, Any] | None:
     if path == "http":
         return {
-            "endpoint": _builtin(
+            "endpoint": builtin(
                 "http.endpoint", "url", _endpoint, example='http.endpoint(url: "http://...")'
             ),
-            "post": _builtin(
+            "post": builtin(
                 "http.post",
                 "url, headers=?, data=?",
                 _post,
                 example='http.post(url: "http://...", data: bytes(v: "..."))',
             ),
-            "basicAuth": _builtin(
+            "basicAuth": builtin(
                 "http.basicAuth", "u, p", _basic_auth, example='http.basicAuth(u: "me", p: "pw")'
             ),
-            "pathEscape": _builtin(
+            "pathEscape": builtin(
                 "http.pathEscape",
                 "inputString",
                 _path_escape,
@@ -733,18 +740,16 @@ def _package_members(path: str) -> dict[str, Any] | None:
             ),
         }
     if path == "json":
-        return {"encode": _builtin("json.encode", "v", _json_encode, example="json.encode(v: r)")}
+        return {"encode": builtin("json.encode", "v", _json_encode, example="json.encode(v: r)")}
     if path == "strings":
         return _strings_package()
     if path == "sampledata":
         return _sampledata_package()
     if path == "csv":
-        return {"from": _builtin("csv.from", "csv", _csv_from, example='csv.from(csv: "...")')}
+        return {"from": builtin("csv.from", "csv", _csv_from, example='csv.from(csv: "...")')}
     if path == "array":
         return {
-            "from": _builtin(
-                "array.from", "rows", _array_from, example="array.from(rows: [{x: 1}])"
-            )
+            "from": builtin("array.from", "rows", _array_from, example="array.from(rows: [{x: 1}])")
         }
     return None
 
@@ -755,4 +760,8 @@ PACKAGES: tuple[str, ...] = ("array", "csv", "http", "json", "sampledata", "stri
 def package(path: str) -> Package | None:
     """The package imported by ``import "<path>"``, or None if flux_magic does not have it."""
     members = _package_members(path)
+    if members is None:
+        from flux_magic._flux import _stdlib
+
+        members = _stdlib.members(path)
     return None if members is None else Package(path, members)

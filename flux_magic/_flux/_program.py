@@ -11,6 +11,7 @@ import pandas as pd
 
 from flux_magic._errors import FluxError
 from flux_magic._flux import _ast as ast
+from flux_magic._flux import _stdlib
 from flux_magic._flux._builtins import PACKAGES, check_request, package, universe
 from flux_magic._flux._interpreter import Closure, Interpreter, Package, Scope
 from flux_magic._flux._parser import parse_expression, parse_program
@@ -321,7 +322,7 @@ def run_program(
             raise interp.error(
                 stmt,
                 f'unknown package "{stmt.path}"',
-                hint=f"flux_magic provides: {', '.join(PACKAGES)}.",
+                hint=f"flux_magic provides: {', '.join(sorted({*PACKAGES, *_stdlib.paths()}))}.",
             )
         names[stmt.alias or stmt.path.rsplit("/", 1)[-1]] = pkg
     _check_statements(interp, body, set(outer.names) | set(names))

@@ -190,3 +190,14 @@ def test_program_errors(program: str, message: str, where: str) -> None:
     with pytest.raises(flux_magic.FluxMagicError, match=message) as info:
         run_program(program)
     assert where in str(info.value)
+
+
+def test_packages_kept_one_module_each_are_imported_by_path() -> None:
+    result = run_program(
+        'import "sampledata"\nimport "internal/debug"\nsampledata.int() |> debug.pass()'
+    )
+    frame = result.frame()
+    assert frame is not None
+    assert len(frame) == 12
+    with pytest.raises(FluxError, match=r"(?s)unknown package.*internal/debug"):
+        run_program('import "no/such/package"')
