@@ -6,6 +6,9 @@ Two lexer-level decisions keep the grammar LALR(1), as Flux's own parser decides
   optional defaults) and ``) =>``. Any other ``(`` is a parenthesised expression or a call.
 - ``ARROW_BLOCK`` is ``=>`` followed by ``{``: a function body block. To return a record
   directly, Flux needs parentheses: ``(r) => ({...})``.
+- ``/`` after an operand divides; where an operand is expected, ``/.../`` is a regular
+  expression literal (the contextual lexer only offers the terminals a state accepts, and
+  division outranks a regex where both could follow, e.g. before a new statement).
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ argument: IDENT ":" expr                                 -> named_arg
         | STRING                                         -> string_lit
         | DURATION                                       -> duration_lit
         | TIME                                           -> time_lit
+        | REGEX                                          -> regex_lit
+        | "." IDENT                                      -> label_lit
         | "[" (expr ("," expr)* ","?)? "]"               -> array
         | record
         | function
@@ -102,9 +107,9 @@ OR: "or"
 AND: "and"
 NOT: "not"
 EXISTS: "exists"
-COMP_OP: "==" | "!=" | "<=" | ">=" | "<" | ">"
+COMP_OP: "==" | "!=" | "<=" | ">=" | "<" | ">" | "=~" | "!~"
 ADD_OP: "+" | "-"
-MUL_OP: "*" | "/" | "%" | "^"
+MUL_OP.2: "*" | "/" | "%" | "^"
 PIPE_RECEIVE: "<-"
 ARROW: "=>"
 ARROW_BLOCK.3: /=>\s*\{/
@@ -119,7 +124,8 @@ FLOAT.3: /\d+\.\d*/
 INT.2: /\d+/
 STRING: /"(?:[^"\\$]|\\.|\$(?!\{)|\$\{(?:[^{}"]|"(?:[^"\\]|\\.)*"|\{[^{}]*\})*\})*"/
 
-COMMENT: /\/\/[^\n]*/
+REGEX.1: /\/(?:[^\/\\\n]|\\.)+\//
+COMMENT.3: /\/\/[^\n]*/
 %ignore COMMENT
 %import common.WS
 %ignore WS

@@ -226,7 +226,26 @@ def _arith(op: str, left: Any, right: Any) -> Any:
     return result
 
 
+def _match(op: str, left: Any, right: Any) -> bool | None:
+    if type_name(right) != "regexp":
+        raise FluxRuntimeError(
+            f"expected regexp but found {type_name(right)} for the right operand of {op}",
+            kind="type error",
+        )
+    if left is None:
+        return None
+    if not isinstance(left, str):
+        raise FluxRuntimeError(
+            f"expected string but found {type_name(left)} for the left operand of {op}",
+            kind="type error",
+        )
+    found = right.search(left) is not None
+    return found if op == "=~" else not found
+
+
 def _compare(op: str, left: Any, right: Any) -> bool | None:
+    if op in ("=~", "!~"):
+        return _match(op, left, right)
     if left is None or right is None:
         return None
     lt, rt = type_name(left), type_name(right)
@@ -456,7 +475,7 @@ class Interpreter:
         left = self.eval(node.left, scope)
         right = self.eval(node.right, scope)
         try:
-            if node.op in ("==", "!=", "<", "<=", ">", ">="):
+            if node.op in ("==", "!=", "<", "<=", ">", ">=", "=~", "!~"):
                 return _compare(node.op, left, right)
             return _arith(node.op, left, right)
         except FluxRuntimeError as exc:
