@@ -95,6 +95,24 @@ def _string(interp: Interpreter, v: Any) -> str | None:
 
 
 _INT_TEXT = re.compile(r"[+-]?\d+")
+#: Flux's length of a month when a duration becomes nanoseconds: a twelfth of 365.25 days.
+_MONTH_NS = 2_629_800_000_000_000
+
+
+def _quote(text: str) -> str:
+    """Go's %q of a string (how Flux quotes values in its errors)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def _invalid(text: str, kind: str, syntax: bool = True) -> FluxRuntimeError:
+    reason = " due to invalid syntax" if syntax else ""
+    return FluxRuntimeError(f"cannot convert string {_quote(text)} to {kind}{reason}", param="v")
+
+
+def _duration_nanoseconds(v: Duration) -> int:
+    total = v.months * _MONTH_NS + v.nanoseconds
+    return -total if v.negative else total
 
 
 def _int(interp: Interpreter, v: Any) -> int | None:
@@ -104,7 +122,7 @@ def _int(interp: Interpreter, v: Any) -> int | None:
     expect(v, "v", "int", *_BASIC)
     if kind == "string":
         if not _INT_TEXT.fullmatch(v):
-            raise FluxRuntimeError(f"cannot convert string {v!r} to int", param="v")
+            raise _invalid(v, "int")
         result = int(v)
     elif kind == "float":
         if math.isnan(v) or math.isinf(v):
@@ -113,7 +131,7 @@ def _int(interp: Interpreter, v: Any) -> int | None:
     elif kind == "time":
         result = int(v.value)
     elif kind == "duration":
-        result = v.total_nanoseconds()
+        result = _duration_nanoseconds(v)
     else:
         result = int(v)
     if kind == "uint" and result >= 2**63:
@@ -130,7 +148,7 @@ def _uint(interp: Interpreter, v: Any) -> UInt | None:
     expect(v, "v", "int", *_BASIC)
     if kind == "string":
         if not re.fullmatch(r"\+?\d+", v) or int(v) >= 2**64:
-            raise FluxRuntimeError(f"cannot convert string {v!r} to uint", param="v")
+            raise _invalid(v, "uint")
         return UInt(int(v))
     if kind == "float":
         if math.isnan(v) or math.isinf(v):
@@ -148,7 +166,7 @@ def _float(interp: Interpreter, v: Any) -> float | None:
     expect(v, "v", "float", "string", "int", "uint", "float", "bool")
     if isinstance(v, str):
         if not _FLOAT_TEXT.fullmatch(v):
-            raise FluxRuntimeError(f"cannot convert string {v!r} to float", param="v")
+            raise _invalid(v, "float")
         return float(v)
     return float(v)
 
@@ -161,41 +179,46 @@ def _bool(interp: Interpreter, v: Any) -> bool | None:
         return v
     if isinstance(v, str):
         if v not in ("true", "false"):
-            raise FluxRuntimeError(f"cannot convert string {v!r} to bool", param="v")
+            raise _invalid(v, "bool", syntax=False)
         return v == "true"
     if v in (0, 1):
         return bool(v)
     raise FluxRuntimeError(f"cannot convert {type_name(v)} {v} to bool", param="v")
 
 
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
+
+
 def _time(interp: Interpreter, v: Any) -> pd.Timestamp | None:
     if v is None:
         return None
-    expect(v, "v", "time", "string", "int", "time")
+    expect(v, "v", "time", "string", "int", "uint", "time")
     if isinstance(v, pd.Timestamp):
         return v
     if isinstance(v, int):
-        return pd.Timestamp(v, unit="ns", tz="UTC")
+        return pd.Timestamp(int(v), unit="ns", tz="UTC")
+    if not _RFC3339.fullmatch(v):  # Flux reads RFC 3339 with a zone, nothing else
+        raise _invalid(v, "time")
     try:
         stamp = pd.Timestamp(v)
-    except ValueError as exc:
-        raise FluxRuntimeError(f"cannot convert string {v!r} to time", param="v") from exc
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.as_unit("ns")
+    except ValueError:
+        raise _invalid(v, "time") from None
+    return stamp.tz_convert("UTC").as_unit("ns")
 
 
 def _duration(interp: Interpreter, v: Any) -> Duration | None:
     if v is None:
         return None
-    expect(v, "v", "duration", "string", "int", "duration")
+    expect(v, "v", "duration", "string", "int", "uint", "duration")
     if isinstance(v, Duration):
         return v
     if isinstance(v, int):
-        return Duration(0, abs(v), v < 0)
+        n = int(v) if not isinstance(v, UInt) or v < 2**63 else int(v) - 2**64
+        return Duration(0, abs(n), n < 0)
     try:
         return parse_duration(v)
-    except ValueError as exc:
-        raise FluxRuntimeError(f"cannot convert string {v!r} to duration", param="v") from exc
+    except ValueError:
+        raise _invalid(v, "duration") from None
 
 
 def _now(interp: Interpreter) -> pd.Timestamp:
@@ -609,7 +632,13 @@ def _package_members(path: str) -> dict[str, Any] | None:
         return {"from": builtin("csv.from", "csv", _csv_from, example='csv.from(csv: "...")')}
     if path == "array":
         return {
-            "from": builtin("array.from", "rows", _array_from, example="array.from(rows: [{x: 1}])")
+            "from": builtin(
+                "array.from",
+                "rows",
+                _array_from,
+                pipe="rows",  # [{a: 1}] |> array.from()
+                example="array.from(rows: [{x: 1}])",
+            )
         }
     return None
 

@@ -335,6 +335,8 @@ class Interpreter:
             else:
                 key = f"{stmt.package}.{stmt.name}" if stmt.package else stmt.name
                 self.options[key] = value
+            if stmt.package is None:
+                scope.names[stmt.name] = value  # an option is visible to later statements
         elif isinstance(stmt, ast.Import):
             raise self.error(stmt, "imports must come first, at the top of the program")
         else:  # pragma: no cover
@@ -490,14 +492,18 @@ class Interpreter:
             kind="type error",
         )
 
-    def _eval_Logical(self, node: ast.Logical, scope: Scope) -> bool:
+    def _eval_Logical(self, node: ast.Logical, scope: Scope) -> bool | None:
+        """Three-valued, as Flux's spec: ``null or false`` and ``null and true`` are null."""
         left = self._bool(node.left, self.eval(node.left, scope), f"left side of {node.op}")
-        if node.op == "and" and not left:
+        if node.op == "and" and left is False:
             return False
-        if node.op == "or" and left:
+        if node.op == "or" and left is True:
             return True
         right = self._bool(node.right, self.eval(node.right, scope), f"right side of {node.op}")
-        return bool(right)
+        if left is None:
+            decided = node.op == "or"  # what settles it: false for and, true for or
+            return decided if right is decided else None
+        return right
 
     def _eval_Unary(self, node: ast.Unary, scope: Scope) -> Any:
         value = self.eval(node.operand, scope)
@@ -606,7 +612,7 @@ class Interpreter:
                 raise self.error(
                     node,
                     f"missing required argument {fn.pipe}: {callee} needs a piped-forward value",
-                    hint=f"Write e.g. `data |> {callee}(...)`.",
+                    hint=f"Pipe it in, e.g. `data |> {callee}(...)`, or pass {fn.pipe}: ...",
                 )
         if missing:
             example = fn.example if isinstance(fn, Builtin) and fn.example else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -25,6 +26,7 @@ _TOKEN_NAMES = {
     "LBRACE": "'{'",
     "RSQB": "']'",
     "LSQB": "'['",
+    "INDEX_LSQB": "'['",
     "COMMA": "','",
     "COLON": "':'",
     "DOT": "'.'",
@@ -46,6 +48,31 @@ _TOKEN_NAMES = {
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "$": "$"}
 
 
+_KEYWORDS = frozenset({"and", "or", "not", "exists", "if", "then", "else", "return", "option"})
+_OPERAND_END = frozenset(')]}"_/')
+_text = threading.local()
+
+
+def _retype_bracket(token: Token) -> Token:
+    """A ``[`` right after an operand on the same line indexes it (``INDEX_LSQB``)."""
+    text: str = getattr(_text, "value", "")
+    i = int(token.start_pos or 0) - 1
+    while i >= 0 and text[i] in " \t\r":
+        i -= 1
+    if i < 0 or text[i] == "\n":
+        return token
+    ch = text[i]
+    if not (ch.isalnum() or ch in _OPERAND_END):
+        return token
+    if ch.isalpha():
+        j = i
+        while j >= 0 and (text[j].isalnum() or text[j] == "_"):
+            j -= 1
+        if text[j + 1 : i + 1] in _KEYWORDS:
+            return token
+    return Token.new_borrow_pos("INDEX_LSQB", str(token), token)
+
+
 @cache
 def _parser() -> lark.Lark:
     return lark.Lark(
@@ -55,6 +82,7 @@ def _parser() -> lark.Lark:
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=False,
+        lexer_callbacks={"LSQB": _retype_bracket},
     )
 
 
@@ -160,7 +188,7 @@ class _Builder(Transformer[Token, Any]):
 
     @v_args(meta=True)
     def index(self, meta: Any, children: list[Any]) -> ast.Index:
-        return ast.Index(*self._s(meta), children[0], children[1])
+        return ast.Index(*self._s(meta), children[0], children[-1])
 
     @v_args(meta=True)
     def call(self, meta: Any, children: list[Any]) -> ast.Call:
@@ -420,6 +448,7 @@ def _expected(names: set[str]) -> str:
 
 
 def _parse(source: str, text: str, base: int, start: str) -> Any:
+    _text.value = text
     try:
         tree = _parser().parse(text, start=start)
     except lark.exceptions.UnexpectedCharacters as exc:
