@@ -100,7 +100,7 @@ def _range(interp: Interpreter, tables: Any, start: Any, stop: Any = None) -> pd
     out = df.loc[mask].copy()
     at = sum(1 for c in out.columns[:2] if c in STRUCTURAL)
     for offset, (name, value) in enumerate((("_start", lo), ("_stop", hi))):
-        column = pd.Series([value] * len(out), index=out.index, dtype="datetime64[ns, UTC]")
+        column = pd.Series(value, index=out.index, dtype="datetime64[ns, UTC]")
         if name in out.columns:
             out[name] = column
         else:
