@@ -67,12 +67,16 @@ class FluxMagic(Magics):
 
         Usage: ``%%flux [-o NAME] [--collect] [--sent-when 200|2xx] [--timeout S] [--quiet]``
 
-        Supported: ``import "http" | "json" | "strings" | "sampledata" | "csv" | "array"``,
-        assignments, ``option now = () => <time>``, ``|>``, ``sampledata.*()``,
-        ``csv.from(csv:)``, ``array.from(rows:)``, ``http.endpoint(url:)(mapFn:)``,
-        ``http.post(url:, headers:, data:)``, ``filter``, ``map``, ``limit``, ``keep``,
-        ``drop``, ``group``, ``yield``. The notebook's DataFrames, strings, numbers and booleans
-        are visible by name (``http.endpoint(url: url)``).
+        Supported: imports (``http``, ``json``, ``strings``, ``sampledata``, ``csv``,
+        ``array``, ...), assignments, ``option`` declarations, ``|>``, regular expressions
+        (``/.../``, ``=~``, ``!~``), ``range``, ``filter``, ``map``, ``limit``, ``tail``,
+        ``keep``, ``drop``, ``rename``, ``set``, ``duplicate``, ``fill``, ``group``, ``sort``,
+        ``pivot``, ``count``, ``sum``, ``mean``, ``min``, ``max``, ``first``, ``last``,
+        ``unique``, ``distinct``, ``columns``, ``keys``, ``top``, ``bottom``, ``yield``,
+        ``tableFind``, ``getColumn``, ``getRecord``, ``findColumn``, ``findRecord``, the
+        ``toX()`` conversions, ``die``, ``http.endpoint(url:)(mapFn:)``, ``http.post``. The
+        README's Flux section lists what is not supported. The notebook's DataFrames, strings,
+        numbers and booleans are visible by name (``http.endpoint(url: url)``).
 
         Examples
         --------
