@@ -346,10 +346,11 @@ def _sort_one(table: pd.DataFrame, columns: list[str], desc: bool) -> pd.DataFra
         values = table[c].iloc[order]
         nulls = values.isna().to_numpy()
         ranked = values.rank(method="dense", na_option="keep").to_numpy()
+        # Flux: nulls sort last ascending and first descending
         if desc:
             sub = np.lexsort((-np.nan_to_num(ranked, nan=0.0), ~nulls))
         else:
-            sub = np.lexsort((np.nan_to_num(ranked, nan=0.0), ~nulls))
+            sub = np.lexsort((np.nan_to_num(ranked, nan=0.0), nulls))
         order = order[sub]
     return table.iloc[order]
 
@@ -376,10 +377,9 @@ def _pivot(
     regrouped = _regroup(df, key)
     out_tables: list[pd.DataFrame] = []
     for table in split_tables(regrouped):
-        for c in cols:
-            if table[c].isna().any():
-                raise FluxRuntimeError(f"pivot: column key {c!r} has a null value")
-        labels = table[cols].astype(str).agg("_".join, axis=1)
+        # the new column's label joins the columnKey values with "_" ("null" for a null)
+        texts = table[cols].astype(object).where(table[cols].notna(), "null").astype(str)
+        labels = texts.agg("_".join, axis=1)
         row_ids = table[rows].astype(object).where(table[rows].notna(), None)
         row_tuples = list(row_ids.itertuples(index=False, name=None))
         first: dict[tuple[Any, ...], int] = {}

@@ -209,3 +209,45 @@ def test_mean_of_floats_and_empty_tables() -> None:
     df = run("sampledata.int() |> filter(fn: (r) => r._value > 100) |> count()")
     assert len(df) == 0
     assert isinstance(df, pd.DataFrame)
+
+
+def test_sort_puts_nulls_last_ascending_and_first_descending() -> None:
+    assert values("sampledata.int(includeNull: true) |> sort()") == [
+        -2,
+        4,
+        7,
+        None,
+        None,
+        None,
+        -3,
+        1,
+        4,
+        19,
+        None,
+        None,
+    ]
+    assert values("sampledata.int(includeNull: true) |> sort(desc: true)") == [
+        None,
+        None,
+        None,
+        7,
+        4,
+        -2,
+        None,
+        None,
+        19,
+        4,
+        1,
+        -3,
+    ]
+
+
+def test_pivot_labels_a_null_column_key_null_and_keeps_the_last_duplicate() -> None:
+    df = run(
+        'array.from(rows: [{t: 1, f: "a", v: 1}, {t: 1, f: "a", v: 2}, {t: 2, v: 3}])'
+        ' |> pivot(rowKey: ["t"], columnKey: ["f"], valueColumn: "v")',
+        "array",
+    )
+    assert columns(df) == ["t", "a", "null"]
+    assert df["a"].tolist()[0] == 2
+    assert df["null"].tolist()[1] == 3
