@@ -99,13 +99,22 @@ def _range(interp: Interpreter, tables: Any, start: Any, stop: Any = None) -> pd
     mask = (times.notna() & (times >= lo) & (times < hi)).to_numpy(dtype=bool)
     out = df.loc[mask].copy()
     at = sum(1 for c in out.columns[:2] if c in STRUCTURAL)
-    for offset, (name, value) in enumerate((("_start", lo), ("_stop", hi))):
-        column = pd.Series(value, index=out.index, dtype="datetime64[ns, UTC]")
+    key = group_key(df)
+    bounds = {
+        "_start": pd.Series(lo, index=out.index, dtype="datetime64[ns, UTC]"),
+        "_stop": pd.Series(hi, index=out.index, dtype="datetime64[ns, UTC]"),
+    }
+    if "_start" in key and "_stop" in key:
+        # a table already bounded keeps the intersection of its bounds with these
+        old_start, old_stop = out["_start"], out["_stop"]
+        overlap = old_start.notna() & old_stop.notna() & (old_start < hi) & (old_stop > lo)
+        bounds["_start"] = bounds["_start"].where(~overlap | (old_start < lo), old_start)
+        bounds["_stop"] = bounds["_stop"].where(~overlap | (old_stop > hi), old_stop)
+    for offset, (name, column) in enumerate(bounds.items()):
         if name in out.columns:
             out[name] = column
         else:
             out.insert(at + offset, name, column)
-    key = group_key(df)
     if not ("_start" in key and "_stop" in key):
         key = ["_start", "_stop", *(c for c in key if c not in ("_start", "_stop"))]
     return with_group_key(out, key)

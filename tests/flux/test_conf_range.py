@@ -77,3 +77,15 @@ def test_range_then_filter_group_and_aggregate() -> None:
 def test_range_errors(program: str, message: str) -> None:
     with pytest.raises(FluxError, match=message):
         run(program)
+
+
+def test_a_second_range_narrows_the_bounds_to_their_intersection() -> None:
+    df = run(
+        "sampledata.int()\n"
+        "    |> range(start: 2021-01-01T00:00:00Z, stop: 2021-01-01T00:00:40Z)\n"
+        "    |> range(start: 2021-01-01T00:00:20Z, stop: 2021-01-01T00:01:00Z)"
+    )
+    assert df["_time"].tolist() == at(20, 30) * 2
+    assert df["_start"].unique().tolist() == at(20)
+    assert df["_stop"].unique().tolist() == at(40)
+    assert key(df) == ["_start", "_stop", "tag"]
