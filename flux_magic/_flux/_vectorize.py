@@ -277,6 +277,10 @@ class _Evaluator:
             raise _GiveUp
         if a.kind in ("bool", "regexp") and op not in ("==", "!="):
             raise _GiveUp
+        if a.kind != b.kind:  # int or uint against float: exact only within 2**53
+            whole = a if a.kind != "float" else b
+            if np.any((np.abs(whole.data.astype(np.float64)) > 2.0**53) & ~whole.null):
+                raise _GiveUp
         with np.errstate(invalid="ignore"):
             result = {
                 "==": np.equal,
