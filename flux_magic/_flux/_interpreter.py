@@ -36,6 +36,59 @@ _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 _NUMBER = (int, float)
 
 
+#: Flux universe functions outside flux_magic (named in the hint of an undefined identifier).
+_NOT_IMPLEMENTED = frozenset(
+    [
+        "from",
+        "to",
+        "buckets",
+        "window",
+        "aggregateWindow",
+        "join",
+        "union",
+        "reduce",
+        "median",
+        "quantile",
+        "stddev",
+        "spread",
+        "difference",
+        "derivative",
+        "cumulativeSum",
+        "elapsed",
+        "timeShift",
+        "truncateTimeColumn",
+        "histogram",
+        "histogramQuantile",
+        "stateCount",
+        "stateDuration",
+        "movingAverage",
+        "exponentialMovingAverage",
+        "increase",
+        "integral",
+        "mode",
+        "skew",
+        "holtWinters",
+        "sample",
+        "hourSelection",
+        "highestMax",
+        "highestAverage",
+        "highestCurrent",
+        "lowestMin",
+        "lowestAverage",
+        "lowestCurrent",
+        "kaufmansAMA",
+        "chandeMomentumOscillator",
+        "covariance",
+        "cov",
+        "pearsonr",
+        "timeWeightedAvg",
+        "tripleEMA",
+        "doubleEMA",
+        "relativeStrengthIndex",
+    ]
+)
+
+
 class FluxWarning(UserWarning):
     """Flux source that runs, but not as written (e.g. the ``mapfn`` typo of Flux's docs)."""
 
@@ -367,6 +420,11 @@ class Interpreter:
                 if self.is_program
                 else "A mapping function can use the packages http, json and strings; "
                 f"{node.name} is for %%flux programs."
+            )
+        elif node.name in _NOT_IMPLEMENTED:
+            hint = (
+                f"{node.name}() is a Flux function flux_magic does not implement; the README's "
+                "Flux section lists what %%flux supports."
             )
         elif node.name in ("true", "false"):
             hint = None

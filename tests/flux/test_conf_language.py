@@ -122,3 +122,8 @@ def test_conversions(expr: str, expected: object) -> None:
 def test_conversion_errors_in_fluxs_words(expr: str, message: str) -> None:
     with pytest.raises(FluxError, match=message):
         value(f"x = {expr}")
+
+
+def test_a_flux_function_outside_flux_magic_is_named_as_such() -> None:
+    with pytest.raises(FluxError, match=r"(?s)undefined identifier window.*does not implement"):
+        run("sampledata.int() |> window(every: 1m)")
