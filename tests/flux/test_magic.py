@@ -155,3 +155,33 @@ def test_flux_endpoint_errors_keep_the_caret_under_the_text(
     assert "@2:" in text
     source, start, end = _caret_column(text, 2)
     assert source[start:end] == span
+
+
+def test_flux_errors_keep_line_and_caret_in_the_flux_magic(shell: InteractiveShell) -> None:
+    program = (
+        'import "sampledata"\n'
+        "sampledata.int()\n"
+        "    |> range(start: sampledata.start, stop: sampledata.stop)\n"
+        '    |> filter(fn: (r) => r._value > "10")'
+    )
+    with pytest.raises(UsageError) as info:
+        run(shell, "", program)
+    text = str(info.value)
+    assert "@4:26-4:41: cannot compare int with string using >" in text
+    source, start, end = _caret_column(text, 4)
+    assert source[start:end] == 'r._value > "10"'
+
+
+def test_range_filter_group_aggregate_in_the_magic(shell: InteractiveShell) -> None:
+    df = run(
+        shell,
+        "",
+        'import "sampledata"\n'
+        "sampledata.int()\n"
+        "    |> range(start: sampledata.start, stop: sampledata.stop)\n"
+        "    |> filter(fn: (r) => r._value > 5)\n"
+        '    |> group(columns: ["tag"])\n'
+        "    |> sum()",
+    )
+    assert df["_value"].tolist() == [10 + 7 + 17 + 15, 19 + 19 + 13]
+    assert df.attrs["flux_group_key"] == ["tag"]
