@@ -18,6 +18,7 @@ from flux_magic._flux._diagnostics import FluxRuntimeError
 from flux_magic._flux._interpreter import Builtin, Closure, Interpreter
 from flux_magic._flux._tables import (
     STRUCTURAL,
+    column_kind,
     concat_tables,
     frame_from_records,
     group_key,
@@ -307,12 +308,9 @@ def _fill(
         return _same(df, df.copy())
     out = df.copy()
     if usePrevious:
-        parts = [t[column].ffill() for t in split_tables(df)]
-        filled = pd.concat(parts) if parts else out[column]
-        out[column] = filled.reindex(out.index) if len(parts) else out[column]
+        values = out[column].reset_index(drop=True)
+        out[column] = values.groupby(table_ids(df)).ffill().array  # within each table
         return _same(df, out)
-    from flux_magic._flux._tables import column_kind
-
     kind = column_kind(df[column])
     given = type_name(value)
     if kind != "unknown" and kind != given:
