@@ -1,6 +1,6 @@
 """Flux's builtins: the universe (conversions, ``now``, table functions) and the packages
-``http``, ``json``, ``sampledata`` and ``csv``, with Flux's formatting (the other packages are
-modules of ``_stdlib``)."""
+``http``, ``json`` and ``sampledata``, with Flux's formatting (the other packages are modules
+of ``_stdlib``)."""
 
 from __future__ import annotations
 
@@ -531,16 +531,6 @@ def _yield(interp: Interpreter, tables: Any, name: Any = "_result") -> pd.DataFr
     return out
 
 
-def _csv_from(interp: Interpreter, csv: Any) -> pd.DataFrame:
-    from flux_magic._annotated_csv import read_annotated_csv
-
-    expect(csv, "csv", "csv.from", "string")
-    try:
-        return read_annotated_csv(csv)
-    except FluxError as exc:
-        raise FluxRuntimeError(str(exc), param="csv") from None
-
-
 def _sampledata_package() -> dict[str, Any]:
     from flux_magic import sampledata
 
@@ -636,8 +626,6 @@ def _package_members(path: str) -> dict[str, Any] | None:
         return {"encode": builtin("json.encode", "v", _json_encode, example="json.encode(v: r)")}
     if path == "sampledata":
         return _sampledata_package()
-    if path == "csv":
-        return {"from": builtin("csv.from", "csv", _csv_from, example='csv.from(csv: "...")')}
     return None
 
 
