@@ -197,6 +197,8 @@ def _dim(x: float, y: float) -> float:
 
 
 def _modf(f: float) -> dict[str, float]:
+    if math.isinf(f):
+        return {"int": f, "frac": math.nan}
     frac, whole = math.modf(f)
     return {"int": whole, "frac": frac}
 
