@@ -163,3 +163,27 @@ def test_errors() -> None:
         "date",
         match='unknown time zone "Mars/Base"',
     )
+
+
+def test_option_location_with_the_timezone_package() -> None:
+    """The docs' truncate example as written: option location = timezone.location(...)."""
+    prelude = 'option location = timezone.location(name: "Europe/Madrid")\n'
+    expr = "date.truncate(t: 2019-06-03T13:59:01.000000000Z, unit: 1d)"
+    assert ev(expr, "date", "timezone", prelude=prelude) == stamp("2019-06-02T22:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("location", "hour"),
+    [
+        ("timezone.utc", 13),
+        ("timezone.fixed(offset: -5h)", 8),
+        ('timezone.location(name: "Asia/Tokyo")', 22),
+    ],
+)
+def test_timezone_records(location: str, hour: int) -> None:
+    expr = f"date.hour(t: 2019-06-03T13:59:01Z, location: {location})"
+    assert ev(expr, "date", "timezone") == hour
+
+
+def test_unknown_timezone_name() -> None:
+    fails('timezone.location(name: "Mars/Base")', "timezone", match='unknown time zone "Mars/Base"')
