@@ -452,22 +452,38 @@ def _datatype(series: pd.Series) -> str:
         return "dateTime:RFC3339"
     if pd.api.types.is_timedelta64_dtype(dtype):
         return "duration"
-    for value in series:
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-            continue
-        if isinstance(value, bytes | bytearray):
-            return "base64Binary"
-        if isinstance(value, bool | np.bool_):
-            return "boolean"
-        if isinstance(value, int | np.integer):
-            return "long"
-        if isinstance(value, float):
-            return "double"
-        if isinstance(value, pd.Timestamp):
-            return "dateTime:RFC3339"
-        if isinstance(value, pd.Timedelta | Duration):
-            return "duration"
-        break
+    kinds = {_value_datatype(v) for v in series if not _missing_value(v)}
+    if len(kinds) > 1:
+        raise FluxError(
+            f"column {series.name!r} holds values of different types ({', '.join(sorted(kinds))}) "
+            "in one table; a Flux column has one type: convert them first, e.g. "
+            "df[col].astype(str)"
+        )
+    return kinds.pop() if kinds else "string"
+
+
+def _missing_value(value: Any) -> bool:
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and np.isnan(value))
+    )
+
+
+def _value_datatype(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return "base64Binary"
+    if isinstance(value, bool | np.bool_):
+        return "boolean"
+    if isinstance(value, int | np.integer):
+        return "long"
+    if isinstance(value, float | np.floating):
+        return "double"
+    if isinstance(value, pd.Timestamp):
+        return "dateTime:RFC3339"
+    if isinstance(value, pd.Timedelta | Duration):
+        return "duration"
     return "string"
 
 
@@ -565,7 +581,7 @@ def to_annotated_csv(df: pd.DataFrame) -> str:
     """
     key = [c for c in df.attrs.get(GROUP_KEY_ATTR, []) if c in df.columns]
     columns = [c for c in df.columns if c not in ("result", "table")]
-    datatypes = [_datatype(df[c]) for c in columns]
+    typed = {c: _datatype(df[c]) for c in columns if df[c].dtype != object}
     nan_is_null = [_nan_is_null(df[c]) for c in columns]
     results: dict[str, list[pd.DataFrame]] = {}
     for table in tables(df):
@@ -575,17 +591,26 @@ def to_annotated_csv(df: pd.DataFrame) -> str:
         results.setdefault(name, []).append(table)
     out: list[str] = []
     for name, result_tables in results.items():
-        if out:
-            out.append("\n")
-        annotations = {
-            "group": ["false", "false", *("true" if c in key else "false" for c in columns)],
-            "datatype": ["string", "long", *(_WRITTEN_AS.get(t, t) for t in datatypes)],
-            "default": [name, "", *([""] * len(columns))],
-        }
-        for annotation in _ANNOTATION_ORDER:
-            out.append(_line([f"#{annotation}", *annotations[annotation]]))
-        out.append(_line(["", "result", "table", *map(str, columns)]))
+        written: list[str] | None = None
         for table_id, table in enumerate(result_tables):
+            # object columns are typed per table: a new schema starts a new block, as in Flux
+            datatypes = [typed[c] if c in typed else _datatype(table[c]) for c in columns]
+            if datatypes != written:
+                if out:
+                    out.append("\n")
+                annotations = {
+                    "group": [
+                        "false",
+                        "false",
+                        *("true" if c in key else "false" for c in columns),
+                    ],
+                    "datatype": ["string", "long", *(_WRITTEN_AS.get(t, t) for t in datatypes)],
+                    "default": [name, "", *([""] * len(columns))],
+                }
+                for annotation in _ANNOTATION_ORDER:
+                    out.append(_line([f"#{annotation}", *annotations[annotation]]))
+                out.append(_line(["", "result", "table", *map(str, columns)]))
+                written = datatypes
             values = table[columns].astype(object).itertuples(index=False, name=None)
             for row in values:
                 cells = [

@@ -278,3 +278,32 @@ def test_sampledata_round_trips_through_csv_from(name: str) -> None:
     text = to_annotated_csv(df)
     back = table(f'import "csv"\ncsv.from(csv: "{text}")\n')
     assert to_annotated_csv(back) == text
+
+
+TWO_SCHEMAS = """\
+#group,false,false,false,true,false
+#datatype,string,long,dateTime:RFC3339,string,double
+#default,_result,,,,
+,result,table,_time,_field,_value
+,,0,2022-01-01T00:00:00Z,foo,12
+,,0,2022-01-01T00:01:00Z,foo,15
+
+#group,false,false,false,true,false
+#datatype,string,long,dateTime:RFC3339,string,string
+#default,_result,,,,
+,result,table,_time,_field,_value
+,,1,2022-01-01T00:00:00Z,bar,0jCcsMYM
+"""
+
+
+def test_tables_with_different_column_types_get_their_own_blocks() -> None:
+    """As Flux's encoder does: a table whose schema differs starts a new annotated block."""
+    df = read_annotated_csv(TWO_SCHEMAS)
+    assert df["_value"].tolist() == [12.0, 15.0, "0jCcsMYM"]
+    assert to_annotated_csv(df) == TWO_SCHEMAS
+
+
+def test_one_column_of_one_table_holding_two_types_is_an_error() -> None:
+    df = pd.DataFrame({"v": pd.array([1.5, "a"], dtype=object)})
+    with pytest.raises(FluxError, match="column 'v' holds values of different types"):
+        to_annotated_csv(df)
