@@ -24,6 +24,7 @@ read: duration columns become ``string`` duration literals, bytes become base64 
 from __future__ import annotations
 
 import base64
+import calendar
 import csv
 import io
 import math
@@ -62,8 +63,13 @@ _FLOAT = re.compile(
     r"|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
     r"|[nN][aA][nN]"
 )
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})")
-_ZONELESS = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
+_ZONELESS = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
+)
 _GO_RFC3339 = "2006-01-02T15:04:05Z07:00"
 
 
@@ -119,7 +125,10 @@ def _parse_uint(cell: str) -> int:
 def _parse_float(cell: str) -> float:
     if not _FLOAT.fullmatch(cell):
         raise _syntax("ParseFloat", cell)
-    value = float.fromhex(cell) if "x" in cell.lower() else float(cell)
+    try:
+        value = float.fromhex(cell) if "x" in cell.lower() else float(cell)
+    except OverflowError:
+        value = math.inf
     if math.isinf(value) and "inf" not in cell.lower():
         raise _CellError(f'strconv.ParseFloat: parsing "{cell}": value out of range')
     return value
@@ -138,11 +147,23 @@ def _parse_time(cell: str, layout: str = _GO_RFC3339) -> pd.Timestamp:
             f'parsing time "{cell}" as "{layout}": not an RFC 3339 time',
             "Write times like 2021-01-01T00:00:00Z or 2021-01-01T01:00:00.5+01:00.",
         )
+    year, month, day, hour, minute, second = (int(g) for g in match.groups())
+    limits = (
+        ("month", 1 <= month <= 12),
+        ("day", 1 <= day <= (calendar.monthrange(year, month)[1] if 1 <= month <= 12 else 31)),
+        ("hour", hour < 24),
+        ("minute", minute < 60),
+        ("second", second < 60),
+    )
+    for field, ok in limits:
+        if not ok:
+            raise _CellError(f'parsing time "{cell}": {field} out of range')
     try:
-        stamp = pd.Timestamp(cell)
-    except ValueError as exc:
-        raise _CellError(f'parsing time "{cell}": {exc}') from None
-    return stamp.tz_convert("UTC").as_unit("ns")
+        return pd.Timestamp(cell).tz_convert("UTC").as_unit("ns")
+    except ValueError:
+        raise _CellError(
+            f'parsing time "{cell}": outside the nanosecond range of Flux times (1677-2262)'
+        ) from None
 
 
 def _parse_cell(datatype: str, cell: str) -> Any:

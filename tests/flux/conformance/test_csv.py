@@ -116,6 +116,20 @@ def test_times_without_a_zone_are_rejected(cell: str) -> None:
     assert "add Z" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("cell", "field"),
+    [
+        ("2021-13-01T00:00:00Z", "month"),
+        ("2021-02-29T00:00:00Z", "day"),
+        ("2021-01-01T24:00:00Z", "hour"),
+        ("2021-01-01T00:60:00Z", "minute"),
+    ],
+)
+def test_impossible_times_are_rejected(cell: str, field: str) -> None:
+    with pytest.raises(FluxError, match=f'parsing time "{cell}": {field} out of range'):
+        one_column("dateTime:RFC3339", cell)
+
+
 @pytest.mark.parametrize("cell", ["01/02/2021", "2021-01-01T00:00:00 UTC", "now"])
 def test_other_time_layouts_are_rejected(cell: str) -> None:
     with pytest.raises(FluxError, match=f'parsing time "{cell}"'):
