@@ -178,3 +178,11 @@ def test_an_int_is_a_type_error() -> None:
 
 def test_bessel_functions_are_not_provided() -> None:
     fails("math.j0(x: 1.0)", "math", match="package math has no member j0")
+
+
+def test_using_math_without_the_import_says_which_import() -> None:
+    from flux_magic._errors import FluxError
+    from flux_magic._flux import run_program
+
+    with pytest.raises(FluxError, match='Add `import "math"`'):
+        run_program("x = math.sqrt(x: 2.0)\n")
