@@ -63,3 +63,31 @@ def test_map_output_feeds_from() -> None:
 )
 def test_errors(expr: str, message: str) -> None:
     fails(expr, "array", match=message)
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("array.toInt(arr: [12.1, 24.2, 36.3, 48.4])", [12, 24, 36, 48]),
+        ("array.toInt(arr: [true, false])", [1, 0]),
+        ("array.toInt(arr: [1s])", [1_000_000_000]),
+        ('array.toInt(arr: ["12", "-3"])', [12, -3]),
+        (
+            "array.toUInt(arr: [-12.1, 24.2, -36.3, 48.4])",
+            [18446744073709551604, 24, 18446744073709551580, 48],
+        ),
+        ("array.toFloat(arr: [1, 2])", [1.0, 2.0]),
+        ('array.toBool(arr: ["true", "false"])', [True, False]),
+        ("array.toString(arr: [12.1, 24.2])", ["12.1", "24.2"]),
+        ("[1, 2] |> array.toString()", ["1", "2"]),
+    ],
+)
+def test_experimental_converters(expr: str, expected: Any) -> None:
+    assert ev(expr, "experimental/array") == expected
+
+
+def test_experimental_to_duration_and_to_time() -> None:
+    durations = ev('array.toDuration(arr: ["1h", "2m"])', "experimental/array")
+    assert [str(d) for d in durations] == ["1h", "2m"]
+    times = ev('array.toTime(arr: ["2021-01-01T00:00:00Z"])', "experimental/array")
+    assert [str(t) for t in times] == ["2021-01-01 00:00:00+00:00"]
