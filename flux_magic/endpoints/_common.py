@@ -57,8 +57,8 @@ def secrets_of(*values: Any) -> tuple[str, ...]:
     return tuple(v for v in values if isinstance(v, str) and len(v) >= 3)
 
 
-def flux_string(value: Any) -> str:
-    """Flux's ``string(v:)`` of a basic value (also what string interpolation writes)."""
+def flux_string(value: Any) -> str | None:
+    """Flux's ``string(v:)`` of a basic value (null stays null)."""
     value = from_python(value)
     if isinstance(value, str):
         return value
@@ -73,7 +73,7 @@ def flux_string(value: Any) -> str:
     if isinstance(value, Duration):
         return format_duration(value)
     if value is None:
-        raise ServiceError("a null value cannot be converted to a string")
+        return None
     raise ServiceError(f"cannot convert {type(value).__name__} {value!r} to a string")
 
 
@@ -119,9 +119,12 @@ def field(
     package: str,
     needed: Iterable[str],
     default: Any = ...,
+    *,
+    nullable: bool = False,
 ) -> Any:
-    """``record[name]``; a missing required field is Flux's error, with the fix."""
-    if name in record and record[name] is not None:
+    """``record[name]``; a missing required field is Flux's error, with the fix.
+    ``nullable``: a field present with a null value is that null (Flux passes it on)."""
+    if name in record and (record[name] is not None or nullable):
         return record[name]
     if default is not ...:
         return default

@@ -18,6 +18,7 @@ import pandas as pd
 from flux_magic._endpoint import Hooks
 from flux_magic.endpoints._common import (
     ServiceEndpoint,
+    ServiceError,
     encode,
     field,
     flux_string,
@@ -53,7 +54,10 @@ def create_time(timestamp: Any) -> str:
     >>> create_time(pd.Timestamp("2021-01-01T10:20:30.123456789Z"))
     '2021-01-01T10:20:30.123Z'
     """
-    return flux_string(timestamp)[:23] + "Z"
+    text = flux_string(timestamp)
+    if text is None:
+        raise ServiceError("alerta: timestamp is null; give a time such as r._time or now()")
+    return text[:23] + "Z"
 
 
 def alert_body(record: Mapping[str, Any], environment: str, origin: str, where: str) -> bytes:

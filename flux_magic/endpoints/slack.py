@@ -124,7 +124,7 @@ def endpoint(*, url: str = defaultURL, token: str = "", **options: Any) -> Servi
         return _request(
             token,
             field(record, "channel", "slack.endpoint", FIELDS),
-            field(record, "text", "slack.endpoint", FIELDS),
+            field(record, "text", "slack.endpoint", FIELDS, nullable=True),
             field(record, "color", "slack.endpoint", FIELDS),
         )
 
