@@ -33,6 +33,6 @@ mapping template), for front ends that offer a choice of endpoint.
 
 from __future__ import annotations
 
-from flux_magic.endpoints._registry import EndpointSpec, Field, registry
+from flux_magic.endpoints._registry import REQUIRED, EndpointSpec, Field, registry
 
-__all__ = ["EndpointSpec", "Field", "registry"]
+__all__ = ["REQUIRED", "EndpointSpec", "Field", "registry"]
