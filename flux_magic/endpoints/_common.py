@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from flux_magic._endpoint import Endpoint, Hooks, Sender
-from flux_magic._errors import EndpointError
+from flux_magic._errors import EndpointError, UsageError
 from flux_magic._flux._values import (
     Duration,
     format_duration,
@@ -150,10 +150,13 @@ class ServiceEndpoint(Endpoint):
         *,
         hooks: Hooks | None = None,
     ) -> None:
-        super().__init__(url, options)
         self.package = package
         self.build = build
         self.hooks = hooks or Hooks()
+        try:
+            super().__init__(url, options)
+        except UsageError as exc:  # the URL may carry the token (Telegram, Discord)
+            raise UsageError(f"{package}: {self.hooks.mask(str(exc))}") from None
 
     def __call__(
         self,

@@ -273,3 +273,47 @@ def test_pagerduty_send_event(rx: flux_magic.Receiver) -> None:
 def test_single_shot_transport_failure_raises(closed_port_url: str) -> None:
     with pytest.raises(flux_magic.EndpointError, match="slack: the request failed"):
         slack.message(url=closed_port_url, token="tok3n", channel="c", text="t", color="good")
+
+
+def test_slack_refusals_are_read_on_every_concurrent_path(concurrent_path: str) -> None:
+    def answer(req: object) -> Reply:
+        refused = b"#nope" in req.body  # type: ignore[attr-defined]
+        return Reply(200, body=b'{"ok":false,"error":"x"}' if refused else b'{"ok":true}')
+
+    df = pd.DataFrame({"ch": ["#a", "#nope", "#b", "#nope"] * 5})
+    with flux_magic.Receiver(answer) as rx:
+        result = slack.endpoint(url=rx.url, concurrency=4)(
+            lambda r: {"channel": r.ch, "text": "t", "color": "good"}
+        )(df)
+    refused = result["_error"].str.contains('"ok": false').tolist()
+    assert refused == [ch == "#nope" for ch in df["ch"]]
+    assert set(result["_sent"]) == {"true"}
+
+
+def test_secrets_stay_out_of_strict_errors(closed_port_url: str) -> None:
+    from flux_magic.endpoints import discord
+
+    send = discord.endpoint(
+        webhookToken="D1SCORD-T0KEN",
+        webhookID="1",
+        username="u",
+        discordURL=closed_port_url,
+        errors="raise",
+    )(lambda r: {"content": "x"})
+    with pytest.raises(flux_magic.EndpointError) as info:
+        send(pd.DataFrame({"a": [1]}))
+    assert "D1SCORD-T0KEN" not in str(info.value)
+    assert "D1SCORD-T0KEN" not in info.value.result.to_string()
+    assert "D1SCORD-T0KEN" not in repr(send)
+
+
+def test_secrets_stay_out_of_url_errors() -> None:
+    from flux_magic.endpoints import telegram
+
+    with pytest.raises(flux_magic.UsageError) as info:
+        telegram.endpoint(url="http://localhost:1/bot", token="123:S3CRET", allow_hosts=["x.org"])
+    assert "S3CRET" not in str(info.value)
+    assert "bot***/sendMessage" in str(info.value)
+    with pytest.raises(flux_magic.UsageError, match="telegram: the URL") as info:
+        telegram.endpoint(url="ftp://h/bot", token="123:S3CRET")
+    assert "S3CRET" not in str(info.value)
