@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from flux_magic._endpoint import Hooks
+from flux_magic._flux._values import from_python
 from flux_magic.endpoints._common import (
     ServiceEndpoint,
     ServiceError,
@@ -61,6 +62,7 @@ def event_body(
     entityName: str = "influxdb",
 ) -> bytes:
     """The body Flux's ``sensu.event`` posts."""
+    status = from_python(status)  # numpy integers too
     if isinstance(status, bool) or not isinstance(status, int):
         raise ServiceError(
             f"sensu: status must be an integer (0 OK, 1 WARNING, 2 CRITICAL), not {status!r}"

@@ -269,3 +269,20 @@ import "{spec.flux_path}"
         else:  # the hand-written bodies: same lines, field by field
             names = [line.split(":")[0] for line in flux_body.decode().splitlines()]
             assert names == [line.split(":")[0] for line in python_body.decode().splitlines()]
+
+
+def test_pagerduty_dedup_key_in_flux() -> None:
+    out = run(
+        """import "pagerduty"
+import "sampledata"
+sampledata.int() |> pagerduty.dedupKey()"""
+    )
+    assert set(out["_pagerdutyDedupKey"]) == {
+        hashlib.sha256(f"tag\n{t}\n".encode()).hexdigest() for t in ("t1", "t2")
+    }
+    out = run(
+        """import "pagerduty"
+import "sampledata"
+sampledata.int() |> pagerduty.dedupKey(exclude: ["tag"])"""
+    )
+    assert set(out["_pagerdutyDedupKey"]) == {hashlib.sha256(b"").hexdigest()}

@@ -442,3 +442,17 @@ def test_every_check_row_goes_once(rx: flux_magic.Receiver) -> None:
     )(checks())
     assert rx.count == 3
     assert result["_sent"].tolist() == ["true"] * 3
+
+
+def test_numpy_values_from_python_mappings(rx: flux_magic.Receiver) -> None:
+    import numpy as np
+
+    sensu.endpoint(url=rx.url.rstrip("/"), apiKey="k")(
+        lambda r: {"checkName": "c", "text": "t", "status": np.int32(1)}
+    )(ONE)
+    assert b'"state":"failing","status":1}' in only(rx).body
+    rx.clear()
+    bigpanda.endpoint(url=rx.url, token="t", appKey="a")(
+        lambda r: {"status": "ok", "n": np.int64(3), "f": np.float32(0.5), "b": np.bool_(True)}
+    )(ONE)
+    assert only(rx).body == b'{"app_key":"a","b":true,"f":0.5,"n":3,"status":"ok"}'
