@@ -107,9 +107,22 @@ def _from_list(interp: Any, pairs: Any) -> FluxDict:
     return FluxDict(items)
 
 
+def _same_key_type(items: dict[Any, Any], key: Any, fn: str) -> None:
+    """A key of another type than the dictionary's is a type error (1.0 never finds 1)."""
+    if items:
+        expected = type_name(next(iter(items)))
+        if type_name(key) != expected:
+            raise FluxRuntimeError(
+                f"dict.{fn}: expected {expected} but found {type_name(key)} for the key",
+                kind="type error",
+                param="key",
+            )
+
+
 def _get(interp: Any, dict: Any, key: Any, default: Any) -> Any:
     items = _dict(dict, "get").items
-    return items.get(key, default) if key in items else default
+    _same_key_type(items, key, "get")
+    return items.get(key, default)
 
 
 def _insert(interp: Any, dict: Any, key: Any, value: Any) -> FluxDict:
@@ -120,6 +133,7 @@ def _insert(interp: Any, dict: Any, key: Any, value: Any) -> FluxDict:
 
 def _remove(interp: Any, dict: Any, key: Any) -> FluxDict:
     items = _dict(dict, "remove").items
+    _same_key_type(items, key, "remove")
     return FluxDict({k: v for k, v in items.items() if k != key})
 
 

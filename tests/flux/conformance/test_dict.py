@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from flux_magic._errors import FluxError
+
 from .flux_eval import ev, fails
 
 D = 'd = dict.fromList(pairs: [{key: 1, value: "foo"}, {key: 2, value: "bar"}])\n'
@@ -46,13 +48,18 @@ def test_string_keys_and_a_dict_in_map() -> None:
 @pytest.mark.parametrize(
     ("expr", "message"),
     [
-        ('dict.fromList(pairs: [{key: 1, value: "a"}, {key: "b", value: "c"}])', "key"),
+        (
+            'dict.fromList(pairs: [{key: 1, value: "a"}, {key: "b", value: "c"}])',
+            "expected int but found string for the key",
+        ),
         ("dict.insert(dict: d, key: 3, value: 4)", "expected string but found int"),
         ('dict.get(dict: {a: 1}, key: "a", default: 0)', "expected dict .* but found record"),
+        ('dict.get(dict: d, key: 1.0, default: "")', "expected int but found float for the key"),
+        ("dict.remove(dict: d, key: true)", "expected int but found bool for the key"),
     ],
 )
 def test_errors(expr: str, message: str) -> None:
-    with pytest.raises(Exception, match=message):
+    with pytest.raises(FluxError, match=message):
         ev(expr, "dict", prelude=D)
 
 
