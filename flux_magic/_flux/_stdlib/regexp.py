@@ -53,7 +53,7 @@ def is_regexp(value: Any) -> bool:
 def compile_regexp(source: str) -> Any:
     """Compile Go/RE2 syntax; a bad pattern is Go's ``error parsing regexp: ...``."""
     try:
-        return re2.compile(source, _OPTIONS)
+        re2.compile(source, _OPTIONS)  # checked quietly first: RE2 logs every bad pattern
     except re2.error as exc:
         detail = exc.args[0] if exc.args else exc
         if isinstance(detail, bytes):
@@ -62,6 +62,7 @@ def compile_regexp(source: str) -> Any:
         if code in _GO_ERRORS:
             detail = f"{_GO_ERRORS[code]}: `{arg}`" if arg else _GO_ERRORS[code]
         raise FluxRuntimeError(f"error parsing regexp: {detail}", param="v") from None
+    return re2.compile(source)  # exactly what a regular expression literal evaluates to
 
 
 def _regexp(value: Any, fn: str) -> Any:
