@@ -499,7 +499,14 @@ def _datatype(series: pd.Series) -> str:
             "in one table; a Flux column has one type: convert them first, e.g. "
             "df[col].astype(str)"
         )
-    return kinds.pop() if kinds else "string"
+    kind = kinds.pop() if kinds else "string"
+    if kind == "long":
+        numbers = [int(v) for v in series if not _missing_value(v)]
+        if max(numbers) >= 2**63 and min(numbers) >= 0:
+            return "unsignedLong"
+        if max(numbers) >= 2**63 or min(numbers) < -(2**63):
+            raise FluxError(f"column {series.name!r} holds integers outside Flux's 64-bit range")
+    return kind
 
 
 def _missing_value(value: Any) -> bool:

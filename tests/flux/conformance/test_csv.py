@@ -321,3 +321,12 @@ def test_one_column_of_one_table_holding_two_types_is_an_error() -> None:
     df = pd.DataFrame({"v": pd.array([1.5, "a"], dtype=object)})
     with pytest.raises(FluxError, match="column 'v' holds values of different types"):
         to_annotated_csv(df)
+
+
+def test_python_integers_past_int64_are_written_as_unsigned_long() -> None:
+    df = pd.DataFrame({"v": pd.array([2**64 - 1, 1], dtype=object)})
+    out = to_annotated_csv(df)
+    assert out.splitlines()[1] == "#datatype,string,long,unsignedLong"
+    assert [int(v) for v in read_annotated_csv(out)["v"]] == [2**64 - 1, 1]
+    with pytest.raises(FluxError, match="outside Flux's 64-bit range"):
+        to_annotated_csv(pd.DataFrame({"v": pd.array([2**64, -1], dtype=object)}))
