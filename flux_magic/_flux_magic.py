@@ -67,16 +67,17 @@ class FluxMagic(Magics):
 
         Usage: ``%%flux [-o NAME] [--collect] [--sent-when 200|2xx] [--timeout S] [--quiet]``
 
-        Supported: imports (``http``, ``json``, ``strings``, ``sampledata``, ``csv``,
-        ``array``, ...), assignments, ``option`` declarations, ``|>``, regular expressions
-        (``/.../``, ``=~``, ``!~``), ``range``, ``filter``, ``map``, ``limit``, ``tail``,
-        ``keep``, ``drop``, ``rename``, ``set``, ``duplicate``, ``fill``, ``group``, ``sort``,
-        ``pivot``, ``count``, ``sum``, ``mean``, ``min``, ``max``, ``first``, ``last``,
-        ``unique``, ``distinct``, ``columns``, ``keys``, ``top``, ``bottom``, ``yield``,
-        ``tableFind``, ``getColumn``, ``getRecord``, ``findColumn``, ``findRecord``, the
-        ``toX()`` conversions, ``die``, ``http.endpoint(url:)(mapFn:)``, ``http.post``. The
-        README's Flux section lists what is not supported. The notebook's DataFrames, strings,
-        numbers and booleans are visible by name (``http.endpoint(url: url)``).
+        Supported: ``import`` of http, json, sampledata, csv, array, strings, math, regexp, date,
+        timezone, dict, types, experimental/array, internal/debug (README: Flux packages),
+        assignments, ``option`` declarations, ``|>``, regular expressions (``/.../``, ``=~``,
+        ``!~``), ``range``, ``filter``, ``map``, ``limit``, ``tail``, ``keep``, ``drop``,
+        ``rename``, ``set``, ``duplicate``, ``fill``, ``group``, ``sort``, ``pivot``, ``count``,
+        ``sum``, ``mean``, ``min``, ``max``, ``first``, ``last``, ``unique``, ``distinct``,
+        ``columns``, ``keys``, ``top``, ``bottom``, ``yield``, ``tableFind``, ``getColumn``,
+        ``getRecord``, ``findColumn``, ``findRecord``, the ``toX()`` conversions, ``die``,
+        ``http.endpoint(url:)(mapFn:)``, ``http.post``. The README's Flux section lists what is
+        not supported. The notebook's DataFrames, strings, numbers and booleans are visible by
+        name (``http.endpoint(url: url)``).
 
         Examples
         --------

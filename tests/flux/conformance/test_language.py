@@ -11,7 +11,7 @@ import pytest
 from flux_magic._errors import FluxError
 from flux_magic._flux import run_program
 
-from .conformance import run, value
+from .tables import run, value
 
 
 def test_an_option_is_visible_to_later_statements() -> None:

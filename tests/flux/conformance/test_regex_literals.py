@@ -7,7 +7,7 @@ import re2
 
 from flux_magic._errors import FluxError
 
-from .conformance import INT_T1, INT_T2, run, value
+from .tables import INT_T1, INT_T2, run, value
 
 
 @pytest.mark.parametrize(

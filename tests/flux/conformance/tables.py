@@ -1,4 +1,4 @@
-"""Helpers of the conformance suite: run a Flux program, compare with what Flux's docs say."""
+"""Helpers of the table and language cases: run a Flux program, read its table or a value."""
 
 from __future__ import annotations
 

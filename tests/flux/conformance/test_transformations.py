@@ -14,7 +14,7 @@ import pytest
 
 from flux_magic._errors import FluxError
 
-from .conformance import INT_T1, INT_T2, at, columns, key, run, value
+from .tables import INT_T1, INT_T2, at, columns, key, run, value
 
 
 def values(body: str) -> list[object]:

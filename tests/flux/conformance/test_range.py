@@ -11,7 +11,7 @@ import pytest
 
 from flux_magic._errors import FluxError
 
-from .conformance import INT_T1, INT_T2, at, columns, key, run, value
+from .tables import INT_T1, INT_T2, at, columns, key, run, value
 
 
 def test_time_bounds_keep_start_and_drop_stop() -> None:
