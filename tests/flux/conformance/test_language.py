@@ -127,3 +127,35 @@ def test_conversion_errors_in_fluxs_words(expr: str, message: str) -> None:
 def test_a_flux_function_outside_flux_magic_is_named_as_such() -> None:
     with pytest.raises(FluxError, match=r"(?s)undefined identifier window.*does not implement"):
         run("sampledata.int() |> window(every: 1m)")
+
+
+CSV_WITH_NAN = """#group,false,false,false
+#datatype,string,long,double
+#default,_result,,
+,result,table,v
+,,0,1.5
+,,0,NaN
+,,0,
+"""
+
+
+@pytest.mark.parametrize("vectorised", [True, False])
+def test_nan_read_from_csv_exists_and_null_does_not(
+    vectorised: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flux_magic._flux import _vectorize
+
+    monkeypatch.setattr(_vectorize, "ENABLED", vectorised)
+    result = run_program(
+        f'import "csv"\ndata = "{CSV_WITH_NAN}"\n'
+        "csv.from(csv: data) |> map(fn: (r) => ({r with e: exists r.v}))"
+    )
+    df = result.frame()
+    assert df is not None
+    assert df["e"].tolist() == [True, True, False]
+    df = run_program(
+        f'import "csv"\ndata = "{CSV_WITH_NAN}"\n'
+        "csv.from(csv: data) |> filter(fn: (r) => exists r.v)"
+    ).frame()
+    assert df is not None
+    assert len(df) == 2
