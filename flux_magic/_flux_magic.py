@@ -73,7 +73,8 @@ class FluxMagic(Magics):
         ``!~``), ``range``, ``filter``, ``map``, ``limit``, ``tail``, ``keep``, ``drop``,
         ``rename``, ``set``, ``duplicate``, ``fill``, ``group``, ``sort``, ``pivot``, ``count``,
         ``sum``, ``mean``, ``min``, ``max``, ``first``, ``last``, ``unique``, ``distinct``,
-        ``columns``, ``keys``, ``top``, ``bottom``, ``yield``, ``tableFind``, ``getColumn``,
+        ``columns``, ``keys``, ``top``, ``bottom``, ``spread``, ``difference``,
+        ``cumulativeSum``, ``timeShift``, ``union``, ``yield``, ``tableFind``, ``getColumn``,
         ``getRecord``, ``findColumn``, ``findRecord``, the ``toX()`` conversions, ``die``,
         ``http.endpoint(url:)(mapFn:)``, ``http.post``. The README's Flux section lists what is
         not supported. The notebook's DataFrames, strings, numbers and booleans are visible by

@@ -1,5 +1,5 @@
 """Flux's aggregates and selectors of the universe: ``count``, ``sum``, ``mean``, ``min``,
-``max``, ``first``, ``last``, ``unique``, ``distinct``, ``columns``, ``keys``, ``top``,
+``max``, ``spread``, ``first``, ``last``, ``unique``, ``distinct``, ``columns``, ``keys``, ``top``,
 ``bottom``, and the functions that pull values out of a stream (``tableFind``, ``getColumn``,
 ``getRecord``, ``findColumn``, ``findRecord``), with ``die``.
 
@@ -107,6 +107,22 @@ def _sum(interp: Interpreter, tables: Any, column: Any = "_value") -> pd.DataFra
         return ((total + 2**63) % 2**64) - 2**63, "Int64"
 
     return _aggregate(df, name, "sum", reduce)
+
+
+def _spread(interp: Interpreter, tables: Any, column: Any = "_value") -> pd.DataFrame:
+    df = stream_arg(tables)
+    name = _column(df, column, "spread")
+
+    def reduce(s: pd.Series) -> tuple[Any, str]:
+        kind = _numeric(s, "spread")
+        values = s.dropna()
+        if values.empty:
+            return None, _DTYPES[kind]
+        if kind == "float":
+            return float(values.max() - values.min()), "float64"
+        return int(values.max()) - int(values.min()), _DTYPES[kind]
+
+    return _aggregate(df, name, "spread", reduce)
 
 
 def _mean(interp: Interpreter, tables: Any, column: Any = "_value") -> pd.DataFrame:
@@ -363,6 +379,7 @@ def functions() -> dict[str, Any]:
         "count": builtin("count", f"{t}, column=?", _count, pipe="tables"),
         "sum": builtin("sum", f"{t}, column=?", _sum, pipe="tables"),
         "mean": builtin("mean", f"{t}, column=?", _mean, pipe="tables"),
+        "spread": builtin("spread", f"{t}, column=?", _spread, pipe="tables"),
         "min": builtin("min", f"{t}, column=?", _extreme("min", False), pipe="tables"),
         "max": builtin("max", f"{t}, column=?", _extreme("max", True), pipe="tables"),
         "first": builtin("first", f"{t}, column=?", _first, pipe="tables"),

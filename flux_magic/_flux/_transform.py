@@ -1,6 +1,7 @@
 """Flux's table transformations of the universe that keep rows as rows: ``range``, ``filter``,
 ``map``, ``limit``, ``tail``, ``keep``, ``drop``, ``rename``, ``set``, ``duplicate``, ``fill``,
-``group``, ``sort``, ``pivot``, ``yield`` and the ``toX()`` conversions.
+``group``, ``sort``, ``pivot``, ``union``, ``timeShift``, ``difference``, ``cumulativeSum``,
+``yield`` and the ``toX()`` conversions.
 
 A stream is one DataFrame whose tables are the groups of its group key (see :mod:`._tables`).
 """
@@ -413,6 +414,127 @@ def _pivot(
     return concat_tables(out_tables, key, like=df.iloc[0:0][[]])
 
 
+# running values, union, timeShift -------------------------------------------------------------
+
+
+def _numeric_column(table: pd.DataFrame, column: str, fn: str) -> str:
+    kind = column_kind(table[column])
+    if kind not in ("int", "uint", "float"):
+        raise FluxRuntimeError(
+            f"{fn}: unsupported type for column {column}: {kind}", kind="type error"
+        )
+    return kind
+
+
+def _difference_values(values: list[Any], non_negative: bool, initial_zero: bool) -> list[Any]:
+    out: list[Any] = []
+    last: Any = None
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        if last is None:
+            out.append(None)
+        else:
+            d = v - last
+            if non_negative and d < 0:
+                d = (v if v >= 0 else None) if initial_zero else None
+            out.append(d)
+        last = v
+    return out
+
+
+def _difference(
+    interp: Interpreter,
+    tables: Any,
+    nonNegative: Any = False,
+    columns: Any = None,
+    keepFirst: Any = False,
+    initialZero: Any = False,
+) -> pd.DataFrame:
+    df = stream_arg(tables)
+    for name, flag in (("nonNegative", nonNegative), ("keepFirst", keepFirst)):
+        expect(flag, name, "difference", "bool")
+    expect(initialZero, "initialZero", "difference", "bool")
+    names = _columns_arg(columns if columns is not None else ["_value"], "difference")
+    parts = []
+    for table in split_tables(df):
+        table = table.copy()
+        for column in names:
+            if column not in table.columns:
+                continue
+            kind = _numeric_column(table, column, "difference")
+            values = [None if pd.isna(v) else v for v in table[column].tolist()]
+            if kind != "float":
+                values = [None if v is None else int(v) for v in values]
+            diffs = _difference_values(values, bool(nonNegative), bool(initialZero))
+            dtype = "float64" if kind == "float" else "Int64"  # a uint difference is an int
+            table[column] = (
+                pd.array(diffs, dtype="Int64")
+                if dtype == "Int64"
+                else [np.nan if v is None else v for v in diffs]
+            )
+        parts.append(table if keepFirst else table.iloc[1:])
+    return concat_tables(parts, group_key(df), like=df)
+
+
+def _cumulative_sum(interp: Interpreter, tables: Any, columns: Any = None) -> pd.DataFrame:
+    df = stream_arg(tables)
+    names = _columns_arg(columns if columns is not None else ["_value"], "cumulativeSum")
+    out = df.copy()
+    ids = table_ids(df)
+    for column in names:
+        if column not in df.columns:
+            continue
+        _numeric_column(df, column, "cumulativeSum")
+        values = df[column].reset_index(drop=True)
+        summed = values.groupby(ids).cumsum(skipna=True)  # nulls stay null
+        out[column] = summed.where(values.notna()).array
+    return _same(df, out)
+
+
+def _union(interp: Interpreter, tables: Any) -> pd.DataFrame:
+    expect(tables, "tables", "union", "array")
+    if len(tables) < 2:
+        raise FluxRuntimeError("union: at least 2 streams are required", param="tables")
+    for t in tables:
+        stream_arg(t)
+    key = group_key(tables[0])
+    for t in tables[1:]:
+        if group_key(t) != key:
+            raise FluxRuntimeError(
+                f"union: every stream must have the same group key ({key} and {group_key(t)})",
+                param="tables",
+            )
+    out = pd.concat([t for t in tables if len(t.columns)], ignore_index=True)
+    return with_group_key(out, key)
+
+
+def _time_shift(
+    interp: Interpreter, tables: Any, duration: Any, columns: Any = None
+) -> pd.DataFrame:
+    df = stream_arg(tables)
+    expect(duration, "duration", "timeShift", "duration")
+    names = _columns_arg(
+        columns if columns is not None else ["_start", "_stop", "_time"], "timeShift"
+    )
+    out = df.copy()
+    for column in names:
+        if column not in out.columns:
+            continue
+        if column_kind(out[column]) != "time":
+            raise FluxRuntimeError(
+                f"timeShift: column {column} is not of type time", kind="type error"
+            )
+        if duration.months:
+            sign = -1 if duration.negative else 1
+            shifted = out[column] + pd.DateOffset(months=sign * duration.months)
+            out[column] = shifted + pd.Timedelta(sign * duration.nanoseconds, unit="ns")
+        else:
+            out[column] = out[column] + duration.to_timedelta()
+    return _same(df, out)
+
+
 # yield, conversions ---------------------------------------------------------------------------
 
 
@@ -535,6 +657,23 @@ def functions() -> dict[str, Any]:
             example='pivot(rowKey: ["_time"], columnKey: ["tag"], valueColumn: "_value")',
         ),
         "yield": builtin("yield", f"{t}, name=?", _yield, pipe="tables"),
+        "difference": builtin(
+            "difference",
+            f"{t}, nonNegative=?, columns=?, keepFirst=?, initialZero=?",
+            _difference,
+            pipe="tables",
+        ),
+        "cumulativeSum": builtin(
+            "cumulativeSum", f"{t}, columns=?", _cumulative_sum, pipe="tables"
+        ),
+        "union": builtin("union", "tables", _union, example="union(tables: [a, b])"),
+        "timeShift": builtin(
+            "timeShift",
+            f"{t}, duration, columns=?",
+            _time_shift,
+            pipe="tables",
+            example="timeShift(duration: 1h)",
+        ),
     }
     for fn, convert in (
         ("toString", "string"),

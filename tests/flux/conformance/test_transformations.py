@@ -251,3 +251,48 @@ def test_pivot_labels_a_null_column_key_null_and_keeps_the_last_duplicate() -> N
     assert columns(df) == ["t", "a", "null"]
     assert df["a"].tolist()[0] == 2
     assert df["null"].tolist()[1] == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("difference()", [12, -3, 10, -2, -11, -15, -7, 22, -6, -12]),
+        (
+            "difference(nonNegative: true)",
+            [12, None, 10, None, None, None, None, 22, None, None],
+        ),
+        (
+            "difference(keepFirst: true)",
+            [None, 12, -3, 10, -2, -11, None, -15, -7, 22, -6, -12],
+        ),
+        ("cumulativeSum()", [-2, 8, 15, 32, 47, 51, 19, 23, 20, 39, 52, 53]),
+        ("spread()", [19, 22]),
+    ],
+)
+def test_running_values_and_spread(body: str, expected: list[object]) -> None:
+    assert values(f"sampledata.int() |> {body}") == expected
+
+
+def test_difference_with_nulls_uses_the_last_non_null_value() -> None:
+    assert values("sampledata.int(includeNull: true) |> difference()") == [
+        None,
+        9,
+        None,
+        None,
+        -3,
+        None,
+        -7,
+        22,
+        None,
+        -18,
+    ]
+
+
+def test_union_and_time_shift() -> None:
+    df = run(
+        "union(tables: [sampledata.int() |> limit(n: 1), sampledata.int() |> tail(n: 1)])"
+        ' |> sort(columns: ["_time"])'
+    )
+    assert df["_value"].tolist() == [-2, 4, 19, 1]
+    df = run("sampledata.int() |> timeShift(duration: -30s) |> limit(n: 1)")
+    assert df["_time"].tolist() == [at(0)[0] - pd.Timedelta(seconds=30)] * 2
