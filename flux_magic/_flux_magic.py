@@ -73,7 +73,7 @@ class FluxMagic(Magics):
         ``!~``), ``range``, ``filter``, ``map``, ``limit``, ``tail``, ``keep``, ``drop``,
         ``rename``, ``set``, ``duplicate``, ``fill``, ``group``, ``sort``, ``pivot``, ``count``,
         ``sum``, ``mean``, ``min``, ``max``, ``first``, ``last``, ``unique``, ``distinct``,
-        ``columns``, ``keys``, ``top``, ``bottom``, ``spread``, ``difference``,
+        ``columns``, ``keys``, ``top``, ``bottom``, ``spread``, ``reduce``, ``difference``,
         ``cumulativeSum``, ``timeShift``, ``union``, ``yield``, ``tableFind``, ``getColumn``,
         ``getRecord``, ``findColumn``, ``findRecord``, the ``toX()`` conversions, ``die``,
         ``http.endpoint(url:)(mapFn:)``, ``http.post``. The README's Flux section lists what is

@@ -1,7 +1,7 @@
 """Flux's aggregates and selectors of the universe: ``count``, ``sum``, ``mean``, ``min``,
-``max``, ``spread``, ``first``, ``last``, ``unique``, ``distinct``, ``columns``, ``keys``, ``top``,
-``bottom``, and the functions that pull values out of a stream (``tableFind``, ``getColumn``,
-``getRecord``, ``findColumn``, ``findRecord``), with ``die``.
+``max``, ``spread``, ``reduce``, ``first``, ``last``, ``unique``, ``distinct``, ``columns``,
+``keys``, ``top``, ``bottom``, and the functions that pull values out of a stream
+(``tableFind``, ``getColumn``, ``getRecord``, ``findColumn``, ``findRecord``), with ``die``.
 
 An aggregate gives one row per table: the group key columns and the aggregated column. A
 selector gives whole rows of the table.
@@ -224,6 +224,46 @@ def _top_bottom(name: str, desc: bool) -> Callable[..., pd.DataFrame]:
     return impl
 
 
+def _reduce(interp: Interpreter, tables: Any, fn: Any, identity: Any) -> pd.DataFrame:
+    df = stream_arg(tables)
+    if not isinstance(fn, Closure) or not {"r", "accumulator"} <= set(fn.params):
+        raise FluxRuntimeError(
+            f"reduce: fn must be a function (r, accumulator) => ({{...}}), not {type_name(fn)}",
+            kind="type error",
+            param="fn",
+        )
+    expect(identity, "identity", "reduce", "record")
+    key = group_key(df)
+    records: list[dict[str, Any]] = []
+    for table in split_tables(df):
+        accumulator = dict(identity)
+        for row in rows_of(table):
+            accumulator = fn(r=row, accumulator=accumulator)
+            if not isinstance(accumulator, dict):
+                raise FluxRuntimeError(
+                    f"reduce: fn must return a record, not {type_name(accumulator)}",
+                    kind="type error",
+                    param="fn",
+                )
+            for name, value in identity.items():
+                got = accumulator.get(name)
+                if got is not None and value is not None and type_name(got) != type_name(value):
+                    raise FluxRuntimeError(
+                        f"reduce: {name} is {type_name(got)} but identity gives "
+                        f"{type_name(value)}; the identity's types are the output's",
+                        kind="type error",
+                        param="fn",
+                    )
+        head = next(rows_of(table[[c for c in table.columns if c in STRUCTURAL] + key].iloc[:1]))
+        # the group key, then the reducer's fields (a key column the reducer sets is overwritten)
+        record = {**head, **{k: accumulator[k] for k in sorted(accumulator) if k in head}}
+        record.update({k: accumulator[k] for k in sorted(accumulator) if k not in head})
+        records.append(record)
+    if not records:
+        return with_group_key(pd.DataFrame(), key)
+    return frame_from_records(records, key=key)
+
+
 # tables of labels and values ------------------------------------------------------------------
 
 
@@ -380,6 +420,14 @@ def functions() -> dict[str, Any]:
         "sum": builtin("sum", f"{t}, column=?", _sum, pipe="tables"),
         "mean": builtin("mean", f"{t}, column=?", _mean, pipe="tables"),
         "spread": builtin("spread", f"{t}, column=?", _spread, pipe="tables"),
+        "reduce": builtin(
+            "reduce",
+            f"{t}, fn, identity",
+            _reduce,
+            pipe="tables",
+            example="reduce(fn: (r, accumulator) => ({sum: r._value + accumulator.sum}), "
+            "identity: {sum: 0})",
+        ),
         "min": builtin("min", f"{t}, column=?", _extreme("min", False), pipe="tables"),
         "max": builtin("max", f"{t}, column=?", _extreme("max", True), pipe="tables"),
         "first": builtin("first", f"{t}, column=?", _first, pipe="tables"),

@@ -45,7 +45,6 @@ _NOT_IMPLEMENTED = frozenset(
         "window",
         "aggregateWindow",
         "join",
-        "reduce",
         "median",
         "quantile",
         "stddev",

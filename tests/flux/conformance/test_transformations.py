@@ -296,3 +296,27 @@ def test_union_and_time_shift() -> None:
     assert df["_value"].tolist() == [-2, 4, 19, 1]
     df = run("sampledata.int() |> timeShift(duration: -30s) |> limit(n: 1)")
     assert df["_time"].tolist() == [at(0)[0] - pd.Timedelta(seconds=30)] * 2
+
+
+def test_reduce_gives_the_key_and_the_reducer_fields() -> None:
+    df = run(
+        "sampledata.int() |> reduce(\n"
+        "    fn: (r, accumulator) => ({sum: r._value + accumulator.sum, "
+        "count: accumulator.count + 1}),\n"
+        "    identity: {sum: 0, count: 0},\n"
+        ")"
+    )
+    assert columns(df) == ["tag", "count", "sum"]
+    assert df["sum"].tolist() == [51, 53]
+    assert df["count"].tolist() == [6, 6]
+    assert key(df) == ["tag"]
+    df = run(
+        "sampledata.int() |> reduce(fn: (r, accumulator) => "
+        "({prod: r._value * accumulator.prod}), identity: {prod: 1})"
+    )
+    assert df["prod"].tolist() == [-142800, -56316]
+    with pytest.raises(FluxError, match="identity's types"):
+        run(
+            "sampledata.int() |> reduce(fn: (r, accumulator) => "
+            "({s: float(v: r._value)}), identity: {s: 0})"
+        )
