@@ -460,11 +460,12 @@ def _sampledata_package() -> dict[str, Any]:
 
 def universe() -> dict[str, Any]:
     """The names every Flux program and function sees without an import."""
-    from flux_magic._flux import _aggregate, _transform
+    from flux_magic._flux import _aggregate, _transform, _window
 
     return {
         **_transform.functions(),
         **_aggregate.functions(),
+        **_window.functions(),
         "true": True,
         "false": False,
         "bytes": builtin("bytes", "v", _bytes, example='bytes(v: "text")'),

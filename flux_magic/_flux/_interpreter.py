@@ -43,7 +43,6 @@ _NOT_IMPLEMENTED = frozenset(
         "to",
         "buckets",
         "window",
-        "aggregateWindow",
         "join",
         "median",
         "quantile",

@@ -89,3 +89,55 @@ def test_a_second_range_narrows_the_bounds_to_their_intersection() -> None:
     assert df["_start"].unique().tolist() == at(20)
     assert df["_stop"].unique().tolist() == at(40)
     assert key(df) == ["_start", "_stop", "tag"]
+
+
+RANGED = "sampledata.float() |> range(start: sampledata.start, stop: sampledata.stop)"
+
+
+def test_aggregate_window_mean_per_20s_window() -> None:
+    df = run(f"{RANGED} |> aggregateWindow(every: 20s, fn: mean)")
+    assert [round(v, 10) for v in df["_value"]] == [4.37, 12.44, 9.83, 12.41, 8.01, 7.86]
+    assert df["_time"].tolist() == at(20, 40, 60) * 2
+    assert df["_start"].unique().tolist() == at(0)
+    assert df["_stop"].unique().tolist() == at(60)
+    assert key(df) == ["_start", "_stop", "tag"]
+    assert set(columns(df)) == {"_start", "_stop", "tag", "_value", "_time"}
+
+
+def test_aggregate_window_with_a_selector_or_a_function_literal() -> None:
+    expected = [10.92, 17.53, 15.23, 19.85, 19.77, 13.86]
+    df = run(f"{RANGED} |> aggregateWindow(every: 20s, fn: max)")
+    assert df["_value"].tolist() == expected
+    df = run(
+        f"{RANGED} |> aggregateWindow(every: 20s, "
+        "fn: (column, tables=<-) => tables |> max(column: column))"
+    )
+    assert df["_value"].tolist() == expected
+    assert df["_time"].tolist() == at(20, 40, 60) * 2
+
+
+def test_aggregate_window_creates_empty_windows_for_aggregates_only() -> None:
+    ranged = "sampledata.int() |> range(start: sampledata.start, stop: 2021-01-01T00:02:00Z)"
+    df = run(f"{ranged} |> aggregateWindow(every: 30s, fn: count)")
+    assert df["_value"].tolist() == [3, 3, 0, 0] * 2
+    assert df["_time"].tolist() == at(30, 60, 90, 120) * 2
+    df = run(f"{ranged} |> aggregateWindow(every: 30s, fn: sum)")
+    assert [None if pd.isna(v) else v for v in df["_value"]] == [
+        15,
+        36,
+        None,
+        None,
+        20,
+        33,
+        None,
+        None,
+    ]
+    df = run(f"{ranged} |> aggregateWindow(every: 30s, fn: last)")
+    assert df["_value"].tolist() == [7, 4, -3, 1]
+    df = run(f"{ranged} |> aggregateWindow(every: 30s, fn: sum, createEmpty: false)")
+    assert df["_value"].tolist() == [15, 36, 20, 33]
+
+
+def test_aggregate_window_needs_range() -> None:
+    with pytest.raises(FluxError, match="use range\\(\\) first"):
+        run("sampledata.int() |> aggregateWindow(every: 20s, fn: mean)")
