@@ -36,3 +36,4 @@ def test_flux_semantics_notebook(tmp_path: Path, notebooks: NotebookRunner) -> N
     assert "rows per tag: {'t1': 3, 't2': 3}" in text
     assert "one table, group key: []" in text
     assert "largest value: 19.85 from t2" in text
+    assert "t1 means: [4.37, 12.44, 9.83] at ['00:00:20', '00:00:40', '00:01:00']" in text
