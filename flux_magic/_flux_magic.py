@@ -74,6 +74,7 @@ class FluxMagic(Magics):
         ``rename``, ``set``, ``duplicate``, ``fill``, ``group``, ``sort``, ``pivot``, ``count``,
         ``sum``, ``mean``, ``min``, ``max``, ``first``, ``last``, ``unique``, ``distinct``,
         ``columns``, ``keys``, ``top``, ``bottom``, ``spread``, ``reduce``, ``difference``,
+        ``derivative``, ``elapsed``,
         ``cumulativeSum``, ``timeShift``, ``union``, ``aggregateWindow``, ``yield``,
         ``tableFind``, ``getColumn``, ``getRecord``, ``findColumn``, ``findRecord``, the
         ``toX()`` conversions, ``die``,

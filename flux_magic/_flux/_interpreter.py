@@ -47,8 +47,6 @@ _NOT_IMPLEMENTED = frozenset(
         "median",
         "quantile",
         "stddev",
-        "derivative",
-        "elapsed",
         "truncateTimeColumn",
         "histogram",
         "histogramQuantile",

@@ -1,6 +1,7 @@
 """Flux's table transformations of the universe that keep rows as rows: ``range``, ``filter``,
 ``map``, ``limit``, ``tail``, ``keep``, ``drop``, ``rename``, ``set``, ``duplicate``, ``fill``,
-``group``, ``sort``, ``pivot``, ``union``, ``timeShift``, ``difference``, ``cumulativeSum``,
+``group``, ``sort``, ``pivot``, ``union``, ``timeShift``, ``difference``, ``derivative``,
+``elapsed``, ``cumulativeSum``,
 ``yield`` and the ``toX()`` conversions.
 
 A stream is one DataFrame whose tables are the groups of its group key (see :mod:`._tables`).
@@ -8,6 +9,7 @@ A stream is one DataFrame whose tables are the groups of its group key (see :mod
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -478,6 +480,83 @@ def _difference(
     return concat_tables(parts, group_key(df), like=df)
 
 
+def _unit_ns(unit: Any, fn: str) -> int:
+    expect(unit, "unit", fn, "duration")
+    ns = unit.total_nanoseconds() if not unit.months else 0
+    if ns <= 0:
+        raise FluxRuntimeError(f"{fn}: unit must be a positive duration", param="unit")
+    return int(ns)
+
+
+def _derivative(
+    interp: Interpreter,
+    tables: Any,
+    unit: Any = None,
+    nonNegative: Any = False,
+    columns: Any = None,
+    timeColumn: Any = "_time",
+    initialZero: Any = False,
+) -> pd.DataFrame:
+    df = stream_arg(tables)
+    per = _unit_ns(unit if unit is not None else Duration(0, 1_000_000_000), "derivative")
+    expect(nonNegative, "nonNegative", "derivative", "bool")
+    expect(initialZero, "initialZero", "derivative", "bool")
+    expect(timeColumn, "timeColumn", "derivative", "string")
+    names = _columns_arg(columns if columns is not None else ["_value"], "derivative")
+    if timeColumn not in df.columns:
+        raise FluxRuntimeError(f"derivative: time column {timeColumn} not found")
+    parts = []
+    for table in split_tables(df):
+        table = table.copy()
+        times = table[timeColumn].dt.as_unit("ns").array.asi8
+        for column in names:
+            if column not in table.columns:
+                continue
+            _numeric_column(table, column, "derivative")
+            rates: list[float | None] = []
+            last: tuple[float, int] | None = None
+            for v, t in zip(table[column].tolist(), times, strict=True):
+                if pd.isna(v):
+                    rates.append(None)
+                    continue
+                value = float(v)
+                if last is None:
+                    rates.append(None)
+                else:
+                    delta = value - last[0]
+                    if nonNegative and delta < 0:
+                        delta = (value if value >= 0 else math.nan) if initialZero else math.nan
+                    rate = delta / ((int(t) - last[1]) / per)
+                    rates.append(None if math.isnan(rate) else rate)
+                last = (value, int(t))
+            table[column] = [np.nan if r is None else r for r in rates]
+        parts.append(table.iloc[1:])
+    return concat_tables(parts, group_key(df), like=df)
+
+
+def _elapsed(
+    interp: Interpreter,
+    tables: Any,
+    unit: Any = None,
+    timeColumn: Any = "_time",
+    columnName: Any = "elapsed",
+) -> pd.DataFrame:
+    df = stream_arg(tables)
+    per = _unit_ns(unit if unit is not None else Duration(0, 1_000_000_000), "elapsed")
+    expect(timeColumn, "timeColumn", "elapsed", "string")
+    expect(columnName, "columnName", "elapsed", "string")
+    if timeColumn not in df.columns:
+        raise FluxRuntimeError(f"elapsed: time column {timeColumn} not found")
+    parts = []
+    for table in split_tables(df):
+        table = table.copy()
+        times = table[timeColumn].dt.as_unit("ns").array.asi8
+        gaps = np.diff(times, prepend=times[:1]) // per
+        table[columnName] = pd.array(gaps, dtype="Int64")
+        parts.append(table.iloc[1:])
+    return concat_tables(parts, group_key(df), like=df)
+
+
 def _cumulative_sum(interp: Interpreter, tables: Any, columns: Any = None) -> pd.DataFrame:
     df = stream_arg(tables)
     names = _columns_arg(columns if columns is not None else ["_value"], "cumulativeSum")
@@ -662,6 +741,15 @@ def functions() -> dict[str, Any]:
             f"{t}, nonNegative=?, columns=?, keepFirst=?, initialZero=?",
             _difference,
             pipe="tables",
+        ),
+        "derivative": builtin(
+            "derivative",
+            f"{t}, unit=?, nonNegative=?, columns=?, timeColumn=?, initialZero=?",
+            _derivative,
+            pipe="tables",
+        ),
+        "elapsed": builtin(
+            "elapsed", f"{t}, unit=?, timeColumn=?, columnName=?", _elapsed, pipe="tables"
         ),
         "cumulativeSum": builtin(
             "cumulativeSum", f"{t}, columns=?", _cumulative_sum, pipe="tables"

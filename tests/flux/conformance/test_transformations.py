@@ -320,3 +320,35 @@ def test_reduce_gives_the_key_and_the_reducer_fields() -> None:
             "sampledata.int() |> reduce(fn: (r, accumulator) => "
             "({s: float(v: r._value)}), identity: {s: 0})"
         )
+
+
+def test_derivative_per_second_and_elapsed() -> None:
+    assert values("sampledata.int() |> derivative(nonNegative: true)") == [
+        1.2,
+        None,
+        1.0,
+        None,
+        None,
+        None,
+        None,
+        2.2,
+        None,
+        None,
+    ]
+    got = values("sampledata.int(includeNull: true) |> derivative()")
+    assert [None if v is None else round(v, 10) for v in got] == [
+        None,
+        0.45,
+        None,
+        None,
+        -0.1,
+        None,
+        -0.7,
+        2.2,
+        None,
+        -0.9,
+    ]
+    df = run("sampledata.int() |> elapsed(unit: 1s)")
+    assert df["elapsed"].tolist() == [10] * 10
+    assert df["_value"].tolist() == INT_T1[1:] + INT_T2[1:]
+    assert df["_time"].tolist() == at(10, 20, 30, 40, 50) * 2
