@@ -74,13 +74,11 @@ class FluxMagic(Magics):
         ``rename``, ``set``, ``duplicate``, ``fill``, ``group``, ``sort``, ``pivot``, ``count``,
         ``sum``, ``mean``, ``min``, ``max``, ``first``, ``last``, ``unique``, ``distinct``,
         ``columns``, ``keys``, ``top``, ``bottom``, ``spread``, ``reduce``, ``difference``,
-        ``derivative``, ``elapsed``,
-        ``cumulativeSum``, ``timeShift``, ``union``, ``aggregateWindow``, ``yield``,
-        ``tableFind``, ``getColumn``, ``getRecord``, ``findColumn``, ``findRecord``, the
-        ``toX()`` conversions, ``die``,
-        ``http.endpoint(url:)(mapFn:)``, ``http.post``. The README's Flux section lists what is
-        not supported. The notebook's DataFrames, strings, numbers and booleans are visible by
-        name (``http.endpoint(url: url)``).
+        ``derivative``, ``elapsed``, ``cumulativeSum``, ``timeShift``, ``union``,
+        ``aggregateWindow``, ``yield``, ``tableFind``, ``getColumn``, ``getRecord``, ``findColumn``,
+        ``findRecord``, the ``toX()`` conversions, ``die``, ``http.endpoint(url:)(mapFn:)``,
+        ``http.post``. The README's Flux section lists what is not supported. The notebook's
+        DataFrames, strings, numbers and booleans are visible by name (``http.endpoint(url: url)``).
 
         Examples
         --------
