@@ -235,10 +235,6 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
                         f"{mask_url(url)}; nothing was sent."
                     )
                 return self._store(out, table)
-            if len(df):
-                first = sender.preview(df, n=1)["error"].iloc[0]
-                if first:
-                    raise UsageError(f"{MAGIC}: {first} Nothing was sent.")
         bar = _Progress(after=self.progress_after, enabled=not quiet)
         started = time.perf_counter()
         try:
@@ -248,10 +244,14 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
             name = out or PARTIAL_NAME
             self._user_ns[name] = exc.result
             s = summarize(exc.result, time.perf_counter() - started)
+            when = (
+                f"after {s.attempted:,} of {s.rows:,} rows ({s.sent:,} sent)"
+                if s.attempted
+                else "before anything was sent"
+            )
             raise UsageError(
-                f"{MAGIC}: interrupted after {s.attempted:,} of {s.rows:,} rows "
-                f"({s.sent:,} sent); the result, every row accounted for, is in {name} "
-                "(_error says why a row was not sent)."
+                f"{MAGIC}: interrupted {when}; the result, every row accounted for, is in "
+                f"{name} (_error says why a row was not sent)."
             ) from None
         except EndpointError as exc:
             bar.close()
@@ -265,6 +265,8 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
                 f"it are in {name}; without --strict every row is sent and failures are "
                 "reported per row."
             ) from None
+        except FluxMagicError as exc:  # e.g. the first rows all failed to map: nothing sent
+            raise UsageError(f"{MAGIC}: {_clean(str(exc), secrets)}") from None
         finally:
             bar.close()
         elapsed = time.perf_counter() - started

@@ -30,7 +30,7 @@ from ._rows import iter_rows
 from ._secrets import mask_text, mask_url, secret_values
 from ._transport import Outcome, run_transport
 
-__all__ = ["ProgressCallback", "Run", "send_frame"]
+__all__ = ["CHECKED_ROWS", "ProgressCallback", "Run", "check_head", "map_head", "send_frame"]
 
 ProgressCallback = Callable[[int, int, int, int], Any]
 """``progress(done, total, sent, failed)``, called from the thread that called the sender."""
@@ -39,6 +39,8 @@ ProgressCallback = Callable[[int, int, int, int], Any]
 POLL_SECONDS = 0.1
 #: After a cancel or interrupt, how long requests already in flight may take to finish.
 GRACE_SECONDS = 1.0
+#: When each of the first this many rows fails to map, nothing is sent (``check_head``).
+CHECKED_ROWS = 5
 
 NOT_ATTEMPTED = 0
 IN_FLIGHT = 1
@@ -176,11 +178,56 @@ class Run:
         return self.state.count(IN_FLIGHT)
 
 
+Head = list[tuple[int, "Request | MappingError"]]
+
+
+def map_head(df: pd.DataFrame, map_fn: Callable[[Any], Any], rows: int = CHECKED_ROWS) -> Head:
+    """The first ``rows`` rows mapped: each row's request, or its mapping error."""
+    labels = df.index
+    head: Head = []
+    for position, row in enumerate(iter_rows(df, 0, rows)):
+        try:
+            head.append((position, build_request(map_fn, row, labels, position)))
+        except MappingError as exc:
+            head.append((position, exc))
+    return head
+
+
+def check_head(head: Head, secrets: list[str] | None = None) -> None:
+    """The one rule every front end follows: when each of the first ``CHECKED_ROWS`` rows
+    fails to map, nothing is sent and the send stops with one error that says so.
+
+    (A shorter DataFrame whose rows all fail sends nothing either; each row reports its own
+    error, as any row that fails to map does.)
+    """
+    if len(head) < CHECKED_ROWS or not all(isinstance(item, MappingError) for _, item in head):
+        return
+    first = head[0][1]
+    assert isinstance(first, MappingError)
+    reason = mask_text(str(first), secrets) if secrets else str(first)
+    raise MappingError(
+        f"the mapping failed for each of the first {CHECKED_ROWS} rows, so nothing was sent. "
+        f"The first: {reason} Fix the mapping and check it with a preview. (flux_magic stops "
+        f"before sending when the first {CHECKED_ROWS} rows all fail to map; otherwise a row "
+        "that fails to map gets its reason in _error and the other rows go.)",
+        row=first.row,
+        position=first.position,
+    )
+
+
 def _requests(
-    df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run
+    df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run, head: Head | None = None
 ) -> Iterator[tuple[int, Request]]:
     labels = run.labels
-    for position, row in enumerate(iter_rows(df)):
+    for position, item in head or ():
+        if run.stopping:
+            return
+        if isinstance(item, MappingError):
+            run.fail_mapping(position, item)
+        else:
+            yield position, item
+    start = len(head or ())
+    for position, row in enumerate(iter_rows(df, start), start):
         if run.stopping:
             return
         try:
@@ -193,9 +240,11 @@ def _requests(
         yield position, req
 
 
-def _sending_thread(df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run) -> None:
+def _sending_thread(
+    df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run, head: Head | None = None
+) -> None:
     try:
-        run_transport(run.url, _requests(df, map_fn, run), run, run.options)
+        run_transport(run.url, _requests(df, map_fn, run, head), run, run.options)
     except KeyboardInterrupt:  # raised by the mapping function
         run.stop("interrupted")
     except BaseException as exc:  # a bug, not a row's failure: surface it to the caller
@@ -227,8 +276,18 @@ def send_frame(
     if run.total == 0 or run.stopping:
         run.freeze()
         return assemble(df, run)
+    try:
+        head = map_head(df, map_fn)
+    except KeyboardInterrupt:  # raised by the mapping function: nothing has left
+        run.stop("interrupted")
+        run.freeze()
+        raise SendInterrupted(
+            "interrupted while mapping the first rows; nothing was sent.",
+            result=assemble(df, run),
+        ) from None
+    check_head(head, run._secrets)
     worker = threading.Thread(
-        target=_sending_thread, args=(df, map_fn, run), name="flux_magic-send", daemon=True
+        target=_sending_thread, args=(df, map_fn, run, head), name="flux_magic-send", daemon=True
     )
     interrupted = False
     worker.start()

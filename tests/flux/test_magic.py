@@ -93,7 +93,7 @@ def test_transport_error_is_shown_and_partial_kept(
 ) -> None:
     program = (
         f'import "http"\nimport "sampledata"\nsampledata.int() |> http.endpoint(url: '
-        f'"{closed_port_url}")(mapFn: (r) => ({{data: bytes(v: "x")}}))()'
+        f'"{closed_port_url}")(mapFn: (r) => ({{headers: {{}}, data: bytes(v: "x")}}))()'
     )
     with pytest.raises(UsageError, match="failed to evaluate map function"):
         run(shell, "", program)
@@ -105,7 +105,8 @@ def test_collect_mode_reports_failures(
 ) -> None:
     program = (
         f'import "http"\nimport "sampledata"\nsampledata.int() |> limit(n: 1) |> '
-        f'http.endpoint(url: "{closed_port_url}")(mapFn: (r) => ({{data: bytes(v: "x")}}))()'
+        f'http.endpoint(url: "{closed_port_url}")'
+        '(mapFn: (r) => ({headers: {}, data: bytes(v: "x")}))()'
     )
     df = run(shell, "--collect --timeout 5", program)
     assert df["_sent"].tolist() == ["false", "false"]
