@@ -42,7 +42,21 @@ def endpoint(url: str, **options: Any) -> Endpoint:
     >>> send.preview(df)["body"].tolist()
     ['v=1', 'v=2']
     """
+    mapping = sorted(k for k in options if k.lower() in _MAPPING_NAMES)
+    if mapping:
+        raise UsageError(
+            f"endpoint() takes the URL and sending options; the mapping function goes to what "
+            f"it returns, as in Flux's http.endpoint(url: ...)(mapFn: ...): write "
+            f"endpoint(url)({mapping[0]}=f), or endpoint(url)(f)."
+        )
     return Endpoint(url, Options.from_kwargs(**options))
+
+
+_MAPPING_NAMES = frozenset({"mapfn", "map_fn", "fn"})
+_WHERE_MAPPING = (
+    "give the endpoint its mapping function first: endpoint(url)(mapFn)(df), "
+    "endpoint(url)(mapFn).preview(df), as in Flux's http.endpoint(url: ...)(mapFn: ...)(tables)."
+)
 
 
 class Endpoint:
@@ -73,12 +87,18 @@ class Endpoint:
                 f"unexpected argument(s) {', '.join(sorted(kwargs))}; pass the mapping "
                 "function positionally, or as mapFn= / map_fn=. Options go to endpoint()."
             )
+        if any(isinstance(f, pd.DataFrame) for f in given):
+            raise UsageError(f"that is a DataFrame, not a mapping function; {_WHERE_MAPPING}")
         if len(given) != 1:
             raise UsageError(
                 "pass exactly one mapping function, e.g. endpoint(url=...)(lambda r: "
                 '{"headers": {}, "data": b"..."}).'
             )
         return Sender(self.url, given[0], self.options)
+
+    def preview(self, *_args: Any, **_kwargs: Any) -> pd.DataFrame:
+        """Not here yet: an endpoint previews once it has its mapping function."""
+        raise UsageError(f"an endpoint without a mapping function cannot preview; {_WHERE_MAPPING}")
 
     def __repr__(self) -> str:
         return f"Endpoint(url={mask_url(self.url)!r})"

@@ -46,6 +46,7 @@ PARTIAL_NAME = "_flux_endpoint_partial"
 
 MAGIC = "%%flux_endpoint"
 USAGE = f"{MAGIC} DF --url URL [-o NAME] [--preview [N]] [--sent-when 2xx] [--strict] ..."
+_VARIABLE = re.compile(r"\$([A-Za-z_]\w*)|\{([A-Za-z_]\w*)\}")
 _URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"]+")
 
 
@@ -217,6 +218,7 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
                 f"{MAGIC}: give the URL to POST to, e.g. --url http://127.0.0.1:8080/hook "
                 "(or --url $variable)."
             )
+        _check_variables(url, namespace)
         secrets = secret_values(url)
         out = args.out
         if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
@@ -304,6 +306,19 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
 
 
 # -- helpers: the DataFrame, the mapping function, errors, progress ---------------------------
+
+
+def _check_variables(url: str, namespace: dict[str, Any]) -> None:
+    """A ``$var`` or ``{var}`` left in the URL names a variable IPython could not expand."""
+    for match in _VARIABLE.finditer(url):
+        name = match.group(1) or match.group(2)
+        if name not in namespace:
+            close = difflib.get_close_matches(name, [k for k in namespace if k[:1] != "_"], n=1)
+            hint = f" Did you mean ${close[0]}?" if close else " Define it in a cell first."
+            raise UsageError(
+                f"{MAGIC}: --url uses the variable {name!r} ({match.group(0)}), which is not "
+                f"defined in the notebook.{hint}"
+            )
 
 
 def _frame(name: str, namespace: dict[str, Any]) -> pd.DataFrame:

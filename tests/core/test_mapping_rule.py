@@ -86,3 +86,16 @@ def test_url_secrets_are_masked_in_the_rule_message(receiver: flux_magic.Receive
     with pytest.raises(flux_magic.MappingError) as info:
         flux_magic.endpoint(url)(fn)(pd.DataFrame({"_value": range(CHECKED_ROWS)}))
     assert "s3cr3t-value" not in str(info.value)
+
+
+def test_where_the_mapping_goes_is_said() -> None:
+    df = pd.DataFrame({"_value": [1]})
+    for name in ("mapFn", "map_fn", "mapfn"):
+        with pytest.raises(flux_magic.UsageError, match=r"endpoint\(url\)\(\w+=f\)") as info:
+            flux_magic.endpoint("http://127.0.0.1:9/", **{name: fails_below(0)})
+        assert "http.endpoint(url: ...)(mapFn: ...)" in str(info.value)
+    ep = flux_magic.endpoint("http://127.0.0.1:9/")
+    with pytest.raises(flux_magic.UsageError, match=r"endpoint\(url\)\(mapFn\)\.preview\(df\)"):
+        ep.preview(df)
+    with pytest.raises(flux_magic.UsageError, match=r"^that is a DataFrame, not a mapping"):
+        ep(df)

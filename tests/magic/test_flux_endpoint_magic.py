@@ -475,3 +475,13 @@ def test_progress_bar_for_long_sends_only(shell: Any, capsys: pytest.CaptureFixt
         assert "sent=" in err
         magic(shell, f"many --url {slow.url} --quiet")
         assert capsys.readouterr().err == ""
+
+
+def test_an_undefined_variable_in_the_url_is_named(shell: Any) -> None:
+    shell.user_ns["hook_url"] = "http://127.0.0.1:9/"
+    text = one_line_error(shell, "df --url $hook_ulr")
+    assert "--url uses the variable 'hook_ulr' ($hook_ulr), which is not defined" in text
+    assert "Did you mean $hook_url?" in text
+    text = one_line_error(shell, "df --url {nowhere}/x")
+    assert "the variable 'nowhere' ({nowhere})" in text
+    assert "has no scheme" not in text
