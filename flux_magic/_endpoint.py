@@ -130,17 +130,24 @@ class Sender:
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        limit: int | None = None,
     ) -> pd.DataFrame:
-        """Send every row of ``df``; return it with ``_status``, ``_sent`` and ``_error``.
+        """Send every row of ``df``; return it with ``_status``, ``_sent``, ``_error`` and
+        ``_elapsed``.
 
         ``progress(done, total, sent, failed)`` is called from this thread about ten times a
         second and once at the end. Setting ``cancel`` (a ``threading.Event``) stops the send
         promptly; the result still has every row. Ctrl-C raises ``SendInterrupted``, whose
-        ``result`` (also ``self.result``) has every row.
+        ``result`` (also ``self.result``) has every row. ``limit=n`` sends only the first
+        ``n`` rows, as Flux's ``limit(n:)`` before the endpoint: the result has those rows.
         """
         from ._errors import EndpointError, SendInterrupted
 
         frame = check_frame(df)
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+                raise UsageError(f"limit must be a whole number >= 0, not {limit!r}.")
+            frame = frame.iloc[:limit]
         try:
             self.result = send_frame(
                 frame, self.map_fn, self.url, self.options, progress=progress, cancel=cancel
@@ -148,6 +155,44 @@ class Sender:
         except (EndpointError, SendInterrupted) as exc:
             self.result = exc.result
             raise
+        return self.result
+
+    def resend_failed(
+        self,
+        result: pd.DataFrame,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> pd.DataFrame:
+        """Send again the rows of an earlier ``result`` whose ``_sent`` is not "true".
+
+        Returns the whole result, in its order and with its index, those rows updated (their
+        ``_status``, ``_sent``, ``_error``, ``_elapsed``...); the other rows are as they were.
+        The rows keep their index labels, so ``idempotency_key=True`` sends the keys of the
+        first attempt. An interrupt raises ``SendInterrupted`` whose ``result`` is the whole
+        result, merged the same way.
+
+        Examples
+        --------
+        >>> import flux_magic, pandas as pd
+        >>> with flux_magic.Receiver() as rx:  # doctest: +SKIP
+        ...     send = flux_magic.endpoint(rx.url)(lambda r: {"headers": {}, "data": b"x"})
+        ...     result = send(df)
+        ...     result = send.resend_failed(result)
+        """
+        from ._errors import SendInterrupted
+        from ._resend import failed_rows, merge_rows
+
+        positions, rows = failed_rows(result)
+        if not positions:
+            self.result = result.copy()
+            return self.result
+        try:
+            again = self(rows, progress=progress, cancel=cancel)
+        except SendInterrupted as exc:
+            self.result = merge_rows(result, positions, exc.result)
+            raise SendInterrupted(str(exc), result=self.result) from None
+        self.result = merge_rows(result, positions, again)
         return self.result
 
     def preview(self, df: pd.DataFrame, n: int = 10, *, reveal: bool = False) -> pd.DataFrame:

@@ -16,27 +16,24 @@ import importlib
 import keyword
 import re
 import time
-import types
-import typing
 import warnings
 from collections.abc import Callable
-from dataclasses import MISSING, fields
 from typing import Any
 
 import pandas as pd
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Any as TraitAny
-from traitlets import Bool, Enum, Float, Int, TraitType, Unicode
+from traitlets import Bool, Float, Int, Unicode
 from traitlets.config import Configurable
 
 from ._endpoint import endpoint
 from ._errors import EndpointError, FluxMagicError, SendInterrupted
 from ._mapping import MappingSourceError, compile_mapping
-from ._options import OPTION_DOCS, Options
+from ._option_specs import option_specs
+from ._option_traits import option_traits
 from ._request import describe_row
-from ._secrets import mask_text, mask_url, secret_values
+from ._secrets import mask_text, mask_url, mask_urls, secret_values
 from ._summary import summarize
 
 __all__ = ["PARTIAL_NAME", "FluxEndpointMagic", "load", "unload"]
@@ -47,90 +44,24 @@ PARTIAL_NAME = "_flux_endpoint_partial"
 MAGIC = "%%flux_endpoint"
 USAGE = f"{MAGIC} DF --url URL [-o NAME] [--preview [N]] [--sent-when 2xx] [--strict] ..."
 _VARIABLE = re.compile(r"\$([A-Za-z_]\w*)|\{([A-Za-z_]\w*)\}")
-_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"]+")
 
 
 # -- options: one flag and one trait per field of Options ------------------------------------
 
 
-def _option_kinds() -> dict[str, tuple[Any, Any]]:
-    """Each option's (type hint, default), from the ``Options`` dataclass."""
-    hints = typing.get_type_hints(Options)
-    return {
-        f.name: (hints[f.name], f.default if f.default is not MISSING else None)
-        for f in fields(Options)
-    }
-
-
-def _literal_values(hint: Any) -> tuple[str, ...] | None:
-    if typing.get_origin(hint) is typing.Literal:
-        return tuple(str(v) for v in typing.get_args(hint))
-    return None
-
-
-def _optional_of(hint: Any) -> tuple[Any, bool]:
-    """``(T, True)`` for ``T | None``, else ``(hint, False)``."""
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(args) == 1:
-            return args[0], True
-    return hint, False
-
-
-def _number_or_none(kind: type) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        if text.strip().lower() in ("none", "off", "inf"):
-            return None
-        return kind(text)
-
-    parse.__name__ = kind.__name__  # argparse names the type in "invalid float value"
-    return parse
-
-
-def _option_trait(name: str, hint: Any, default: Any) -> TraitType[Any, Any]:
-    doc = OPTION_DOCS.get(name, "")
-    choices = _literal_values(hint)
-    base, optional = _optional_of(hint)
-    if choices is not None:
-        return Enum(choices, default_value=str(default), help=doc).tag(config=True)
-    kind: Any = {bool: Bool, int: Int, float: Float, str: Unicode}.get(base)
-    if kind is None:  # e.g. a tuple of hosts: any value, validated by Options
-        return TraitAny(default, help=doc).tag(config=True)
-    trait: TraitType[Any, Any] = kind(default, allow_none=optional, help=doc)
-    return trait.tag(config=True)
-
-
 def _option_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add one ``--flag`` per sending option to a ``magic_arguments`` magic.
+    """Add the flag(s) of every sending option to a ``magic_arguments`` magic.
 
     Every flag defaults to ``None`` ("not given"), so the configured default applies.
     """
-    for name, (hint, _default) in reversed(list(_option_kinds().items())):
-        flag = "--" + name.replace("_", "-")
-        doc = OPTION_DOCS.get(name, name).replace("%", "%%")
-        choices = _literal_values(hint)
-        base, optional = _optional_of(hint)
-        if choices is not None:
-            func = argument(flag, choices=choices, default=None, help=doc)(func)
-        elif base is bool:
-            func = argument(flag, action=argparse.BooleanOptionalAction, default=None, help=doc)(
-                func
-            )
-        elif base in (int, float):
-            metavar = "N" if base is int else "S" if doc.startswith("Seconds") else None
-            kind = _number_or_none(base) if optional else base
-            func = argument(flag, type=kind, default=None, metavar=metavar, help=doc)(func)
-        else:
-            func = argument(flag, default=None, help=doc)(func)
+    for spec in reversed(option_specs()):
+        for args, kwargs in reversed(spec.arguments(default=None)):
+            func = argument(*args, **kwargs)(func)
     return func
 
 
 # The configurable defaults of every sending option, named exactly as in Options.
-_OptionDefaults: Any = type(
-    "_OptionDefaults",
-    (Configurable,),
-    {name: _option_trait(name, hint, d) for name, (hint, d) in _option_kinds().items()},
-)
+_OptionDefaults: Any = type("_OptionDefaults", (Configurable,), option_traits(config=True))
 
 
 # -- the magic --------------------------------------------------------------------------------
@@ -294,7 +225,7 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
 
     def _options(self, args: argparse.Namespace) -> dict[str, Any]:
         options = {}
-        for name in _option_kinds():
+        for name in (spec.name for spec in option_specs()):
             given = getattr(args, name, None)
             options[name] = given if given is not None else getattr(self, name)
         return options
@@ -356,7 +287,7 @@ def _mapping(body: str, namespace: dict[str, Any]) -> Callable[[Any], Any]:
 
 def _clean(text: str, secrets: list[str]) -> str:
     """One line, URLs and known secrets masked."""
-    text = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+    text = mask_urls(text)
     text = mask_text(text, secrets) if secrets else text
     return " ".join(text.split())
 
