@@ -33,6 +33,7 @@ from ._mapping import MappingSourceError, compile_mapping
 from ._option_specs import option_specs
 from ._option_traits import option_traits
 from ._request import describe_row
+from ._resend import failed_rows
 from ._secrets import mask_text, mask_url, mask_urls, secret_values
 from ._summary import summarize
 
@@ -42,7 +43,10 @@ __all__ = ["PARTIAL_NAME", "FluxEndpointMagic", "load", "unload"]
 PARTIAL_NAME = "_flux_endpoint_partial"
 
 MAGIC = "%%flux_endpoint"
-USAGE = f"{MAGIC} DF --url URL [-o NAME] [--preview [N]] [--sent-when 2xx] [--strict] ..."
+USAGE = (
+    f"{MAGIC} DF --url URL [-o NAME] [--preview [N]] [--limit N] [--sent-when 2xx] "
+    "[--strict] ... (or --resend NAME instead of DF)"
+)
 _VARIABLE = re.compile(r"\$([A-Za-z_]\w*)|\{([A-Za-z_]\w*)\}")
 
 
@@ -79,7 +83,12 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
     ).tag(config=True)
 
     @magic_arguments(name=MAGIC[1:])  # the usage line reads %%flux_endpoint
-    @argument("df", help="Name of the DataFrame to send, one POST per row.")
+    @argument(
+        "df",
+        nargs="?",
+        default=None,
+        help="Name of the DataFrame to send, one POST per row (not with --resend).",
+    )
     @argument("--url", default=None, help="Where to POST (http/https); $var and {var} work.")
     @argument(
         "-o",
@@ -104,6 +113,21 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
         action="store_const",
         const="raise",
         help="Stop at the first failed row, as Flux does (same as --errors raise).",
+    )
+    @argument(
+        "--limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Send only the first N rows, as Flux's limit(n: N) before the endpoint: a test "
+        "send (--limit 1).",
+    )
+    @argument(
+        "--resend",
+        default=None,
+        metavar="NAME",
+        help="Send again the rows of the earlier result NAME whose _sent is not true; the "
+        "whole result comes back with those rows updated and is stored under NAME (or -o).",
     )
     @argument("--quiet", action="store_true", default=None, help="No summary, no progress bar.")
     @_option_arguments
@@ -143,6 +167,10 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
         """
         args = self._parse(line)
         namespace = self._user_ns
+        if args.df is None and args.resend is None:
+            raise UsageError(
+                f"{MAGIC}: name the DataFrame to send (or --resend NAME). Usage: {USAGE}"
+            )
         url = args.url if args.url is not None else self.url
         if not url:
             raise UsageError(
@@ -155,23 +183,35 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
         if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
             raise UsageError(f"{MAGIC}: -o needs a Python name such as result, not {out!r}.")
         quiet = self.quiet if args.quiet is None else True
-        df = _frame(args.df, namespace)
+        if args.limit is not None and args.limit < 0:
+            raise UsageError(f"{MAGIC}: --limit needs a whole number >= 0, not {args.limit}.")
+        previous: pd.DataFrame | None = None
+        if args.resend is not None:
+            if args.df is not None:
+                raise UsageError(
+                    f"{MAGIC}: give either a DataFrame or --resend NAME (an earlier result), "
+                    "not both."
+                )
+            previous = _frame(args.resend, namespace, option="--resend")
+            positions, df = failed_rows(previous)
+            out = out or args.resend
+        else:
+            assert args.df is not None
+            df = _frame(args.df, namespace)
+        if args.limit is not None:
+            df = df.iloc[: args.limit]
         map_fn = _mapping(cell, namespace)
         with _one_line_errors(secrets):
             sender = endpoint(url, **self._options(args))(map_fn)
             if args.preview is not None:
-                n = self.preview_rows if args.preview < 0 else args.preview
-                table = sender.preview(df, n=n)
-                if not quiet:
-                    print(
-                        f"Preview of {min(n, len(df)):,} of {len(df):,} requests to "
-                        f"{mask_url(url)}; nothing was sent."
-                    )
-                return self._store(out, table)
+                return self._preview(sender, df, args.preview, url, out, quiet)
         bar = _Progress(after=self.progress_after, enabled=not quiet)
         started = time.perf_counter()
         try:
-            result = sender(df, progress=bar)
+            if previous is not None:
+                result = sender.resend_failed(previous, progress=bar)
+            else:
+                result = sender(df, progress=bar)
         except SendInterrupted as exc:
             bar.close()
             name = out or PARTIAL_NAME
@@ -204,8 +244,36 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
             bar.close()
         elapsed = time.perf_counter() - started
         if not quiet:
-            print(summarize(result, elapsed).line(url=url, sent_when_hint="--sent-when 2xx"))
+            line = summarize(result, elapsed).line(url=url, sent_when_hint="--sent-when 2xx")
+            if previous is not None:
+                line = f"Resent the {len(positions):,} failed rows of {args.resend}: {line}"
+            if out:
+                line += f" The result is in {out}."
+            print(line)
         return self._store(out, result)
+
+    def _preview(
+        self,
+        sender: Any,
+        df: pd.DataFrame,
+        rows: int,
+        url: str,
+        out: str | None,
+        quiet: bool,
+    ) -> pd.DataFrame:
+        """``--preview``: the table of requests, and their curl commands in full."""
+        n = self.preview_rows if rows < 0 else rows
+        table: pd.DataFrame = sender.preview(df, n=n)
+        if not quiet:
+            print(
+                f"Preview of {min(n, len(df)):,} of {len(df):,} requests to "
+                f"{mask_url(url)}; nothing was sent."
+            )
+            curls = [c for c in table["curl"].tolist() if c]
+            if curls:
+                print("The same requests as curl commands (secrets masked):")
+                print("\n".join(curls))
+        return self._store(out, table)
 
     # -- helpers: parse, options, store ---------------------------------------------------
     @property
@@ -252,7 +320,7 @@ def _check_variables(url: str, namespace: dict[str, Any]) -> None:
             )
 
 
-def _frame(name: str, namespace: dict[str, Any]) -> pd.DataFrame:
+def _frame(name: str, namespace: dict[str, Any], option: str = "") -> pd.DataFrame:
     if name not in namespace:
         frames = [k for k, v in namespace.items() if isinstance(v, pd.DataFrame)]
         public = [k for k in frames if not k.startswith("_")]
@@ -274,6 +342,11 @@ def _frame(name: str, namespace: dict[str, Any]) -> pd.DataFrame:
         )
     if not isinstance(value, pd.DataFrame):
         raise UsageError(f"{MAGIC}: {name!r} is a {type(value).__name__}, not a pandas DataFrame.")
+    if option and "_sent" not in value.columns:
+        raise UsageError(
+            f"{MAGIC}: {option} {name} needs an earlier result (with a _sent column); "
+            f"{name!r} has none."
+        )
     return value
 
 

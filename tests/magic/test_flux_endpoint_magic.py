@@ -284,7 +284,7 @@ def test_argument_errors_name_the_usage(shell: Any) -> None:
     assert "invalid choice: '3xx'" in one_line_error(
         shell, "df --url http://127.0.0.1:9/ --sent-when 3xx"
     )
-    assert "required: df" in one_line_error(shell, "")
+    assert "name the DataFrame to send" in one_line_error(shell, "")
     assert "cannot read the magic line" in one_line_error(shell, "df --url 'http://x")
     assert "-o needs a Python name" in one_line_error(shell, "df --url http://127.0.0.1:9/ -o 1x")
 
@@ -485,3 +485,57 @@ def test_an_undefined_variable_in_the_url_is_named(shell: Any) -> None:
     text = one_line_error(shell, "df --url {nowhere}/x")
     assert "the variable 'nowhere' ({nowhere})" in text
     assert "has no scheme" not in text
+
+
+def test_limit_sends_only_the_first_rows(
+    shell: Any, receiver: flux_magic.Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = magic(shell, f"df --url {receiver.url} --limit 1 -o one")
+    assert result["host"].tolist() == ["a"]  # Flux's limit(n: 1): the other rows are not there
+    assert receiver.requests["body"].tolist() == [b"The value is 1"]
+    assert capsys.readouterr().out.startswith("1 of 1 row sent")
+    assert "--limit needs a whole number >= 0" in one_line_error(
+        shell, f"df --url {receiver.url} --limit -1"
+    )
+
+
+def test_resend_sends_only_the_failed_rows_and_updates_the_result(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.user_ns["many"] = pd.DataFrame({"_value": range(6)}, index=list("abcdef"))
+    fails = {b"The value is 1", b"The value is 4"}
+    with flux_magic.Receiver(status=lambda q: 500 if q.body in fails else 200) as rx:
+        first = magic(shell, f"many --url {rx.url} -o posted")
+    assert first["_sent"].tolist() == ["true", "false", "true", "true", "false", "true"]
+    capsys.readouterr()
+    with flux_magic.Receiver() as rx:
+        again = magic(shell, f"--resend posted --url {rx.url}")
+        assert sorted(rx.requests["body"].tolist()) == sorted(fails)
+    assert again["_sent"].tolist() == ["true"] * 6
+    assert again.index.tolist() == list("abcdef")
+    assert again["_value"].tolist() == list(range(6))
+    assert shell.user_ns["posted"] is again
+    out = capsys.readouterr().out
+    assert out.startswith("Resent the 2 failed rows of posted: 6 of 6 rows sent")
+    assert "Outcome: 2xx 6." in out
+    assert "The result is in posted." in out
+    text = one_line_error(shell, "df --resend posted --url http://127.0.0.1:9/")
+    assert "either a DataFrame or --resend NAME" in text
+    assert "needs an earlier result" in one_line_error(
+        shell, "--resend df --url http://127.0.0.1:9/"
+    )
+    assert "name the DataFrame to send" in one_line_error(shell, "--url http://127.0.0.1:9/")
+
+
+def test_preview_prints_every_curl_command_in_full(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.user_ns["wide"] = pd.DataFrame({"_value": [1, 2]})
+    long_value = "x" * 300
+    body = f"lambda r: {{'headers': {{'X-Long': '{long_value}'}}, 'data': b'v'}}"
+    magic(shell, "wide --url http://127.0.0.1:9/ --preview", body)
+    out = capsys.readouterr().out
+    assert "The same requests as curl commands (secrets masked):" in out
+    commands = [line for line in out.splitlines() if line.startswith("curl ")]
+    assert len(commands) == 2
+    assert all(f"-H 'X-Long: {long_value}'" in c for c in commands)
