@@ -7,6 +7,8 @@ summary (``_summary``), the same the magic's line and the widget show.
 
 from __future__ import annotations
 
+import functools
+import io
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +23,19 @@ __all__ = ["plot_outcomes"]
 
 _TONES = {"ok": "#2e7d32", "warn": "#f9a825", "fail": "#c62828", "none": "#9e9e9e"}
 EXTRA = "pip install 'flux_magic[plot]'"
+
+
+@functools.cache
+def _figure_class(figure: Any) -> Any:
+    """A matplotlib Figure that Jupyter shows as a PNG without pyplot or a backend set up."""
+
+    class OutcomeFigure(figure):  # type: ignore[misc]
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=96)
+            return buffer.getvalue()
+
+    return OutcomeFigure
 
 
 def plot_outcomes(result: pd.DataFrame, *, title: str = "") -> Any:
@@ -63,7 +78,7 @@ def plot_outcomes(result: pd.DataFrame, *, title: str = "") -> Any:
             f"{', '.join(missing)} column(s)."
         )
     summary = summarize(result)
-    fig = Figure(figsize=(12, 3.6), layout="constrained")
+    fig = _figure_class(Figure)(figsize=(12, 3.6), layout="constrained")
     bars, timeline, histogram = fig.subplots(1, 3, width_ratios=[1.1, 1.6, 1])
 
     labels = [o.label for o in summary.outcomes]
