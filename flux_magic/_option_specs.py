@@ -38,7 +38,7 @@ from typing import Any, Literal
 from ._errors import UsageError
 from ._options import OPTION_DOCS, Options
 
-__all__ = ["OptionSpec", "format_number", "option_flags", "option_spec", "option_specs"]
+__all__ = ["OptionSpec", "format_number", "option_flags", "option_spec", "option_specs", "spec_of"]
 
 Kind = Literal["choice", "bool", "int", "float", "text"]
 _NONE_WORDS = ("", "none", "off", "inf")
@@ -191,7 +191,8 @@ def _members(hint: Any) -> tuple[Any, ...]:
     return (hint,)
 
 
-def _spec(name: str, hint: Any, default: Any) -> OptionSpec:
+def spec_of(name: str, hint: Any, default: Any) -> OptionSpec:
+    """The spec of an option named ``name`` with type hint ``hint`` and ``default``."""
     doc = OPTION_DOCS.get(name, "")
     base, optional = _optional_of(hint)
     if typing.get_origin(base) is typing.Literal:
@@ -216,7 +217,7 @@ def option_specs() -> tuple[OptionSpec, ...]:
         default = f.default if f.default is not MISSING else None
         if f.default_factory is not MISSING:
             default = f.default_factory()
-        specs.append(_spec(f.name, hints[f.name], default))
+        specs.append(spec_of(f.name, hints[f.name], default))
     return tuple(specs)
 
 

@@ -257,7 +257,7 @@ class EndpointWidget(widgets.VBox):
             name: c for name, c in self.option_controls.items() if name not in MAIN_OPTIONS
         }
         rows = [
-            widgets.HBox(list(self.advanced_controls.values())[i : i + 3])
+            widgets.HBox([_labelled(c) for c in list(self.advanced_controls.values())[i : i + 3]])
             for i in range(0, len(self.advanced_controls), 3)
         ]
         note = widgets.HTML(
@@ -359,7 +359,7 @@ class EndpointWidget(widgets.VBox):
 
     def _layout(self) -> list[widgets.Widget]:
         """Top to bottom: inputs, options, buttons, code, then what the last action made."""
-        main = [self.option_controls[name] for name in MAIN_OPTIONS]
+        main = [_labelled(self.option_controls[name]) for name in MAIN_OPTIONS]
         return [
             widgets.HTML(_STYLE + "<b>http.endpoint</b> — one POST per row"),
             widgets.HBox([self.df_picker, self.refresh_button]),
@@ -911,6 +911,15 @@ class EndpointWidget(widgets.VBox):
             return
         _publish(cell, bundle, self._display_id, update=self._displayed)
         self._displayed = True
+
+
+def _labelled(control: widgets.ValueWidget) -> widgets.Widget:
+    """A choice control with its label beside its buttons (not above them)."""
+    if not isinstance(control, widgets.ToggleButtons):
+        return control
+    label = widgets.Label(control.description, layout=widgets.Layout(margin="0 6px 0 12px"))
+    control.description = ""
+    return widgets.HBox([label, control], layout=widgets.Layout(align_items="center"))
 
 
 def _checked_options(options: dict[str, Any]) -> tuple[Options, list[str]]:

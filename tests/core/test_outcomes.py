@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
 import flux_magic
-from flux_magic import Receiver
+from flux_magic import Received, Receiver, Reply
 
 pytestmark = pytest.mark.usefixtures("concurrent_path")
 
@@ -124,3 +126,33 @@ def test_plot_outcomes_without_matplotlib_names_the_extra(
 def test_plot_outcomes_needs_a_result() -> None:
     with pytest.raises(flux_magic.UsageError, match="no _status, _sent, _error, _elapsed"):
         flux_magic.plot_outcomes(pd.DataFrame({"v": [1]}))
+
+
+README_PLOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "outcome.png"
+
+
+def test_the_readme_picture_of_the_outcome_plot(tmp_path: Path) -> None:
+    """A send with some slow rows, some 503s and a few that time out, drawn; the picture
+    goes to docs/img/outcome.png when that is missing or UPDATE_README_SCREENSHOT=1."""
+
+    def answer(req: Received) -> Reply:
+        n = int(req.body)
+        if n % 29 == 7:
+            return Reply(delay=0.5)  # past the 0.3 s timeout: no answer
+        if n % 13 == 5:
+            return Reply(status=503)
+        return Reply(delay=0.002 + (n % 10) * 0.002)
+
+    df = pd.DataFrame({"v": range(150)})
+    with Receiver(status=answer) as rx:
+        result = flux_magic.endpoint(rx.url, concurrency=8, timeout=0.3)(body_map)(df)
+    fig = flux_magic.plot_outcomes(result, title="150 rows to a loopback receiver")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[:2] == ["2xx", "5xx"]
+    assert "no answer (timeout)" in labels
+    path = tmp_path / "outcome.png"
+    fig.savefig(path, dpi=96)
+    assert path.read_bytes().startswith(b"\x89PNG")
+    if not README_PLOT.exists() or os.environ.get("UPDATE_README_SCREENSHOT") == "1":
+        README_PLOT.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(README_PLOT, dpi=96)
