@@ -86,7 +86,7 @@ def progress_text(done: int, total: int, sent: int, failed: int, elapsed: float)
 
 
 def _cell(value: object, limit: int = _MAX_CELL) -> str:
-    text = "" if value is None else str(value)
+    text = "" if value is None else f"{value:.4g}" if type(value) is float else str(value)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return html.escape(mask_urls(text))

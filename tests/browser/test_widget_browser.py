@@ -316,10 +316,12 @@ def test_preview_and_send(page: Any) -> None:
             shutil.copy(shot, README_IMAGE)
 
         got = rx.requests
-    assert got["method"].tolist() == ["POST"] * 3
-    assert got["body"].tolist() == [b"web-1 is at 81.5", b"web-2 is at 92.0", b"db-1 is at 99.9"]
+    assert got["method"].tolist() == ["POST"] * 6  # two sends
+    assert (
+        got["body"].tolist() == [b"web-1 is at 81.5", b"web-2 is at 92.0", b"db-1 is at 99.9"] * 2
+    )
     headers = [{k.lower(): v for k, v in h.items()} for h in got["headers"]]
-    assert [h["x-host"] for h in headers] == ["web-1", "web-2", "db-1"]
+    assert [h["x-host"] for h in headers] == ["web-1", "web-2", "db-1"] * 2
     assert all(h["content-type"] == "text/plain" for h in headers)
 
 
