@@ -44,6 +44,7 @@ from ._options import Options
 from ._request import check_url
 from ._secrets import mask_url, mask_urls
 from ._summary import summarize
+from ._widget_endpoints import EndpointChoice
 from ._widget_model import EndpointModel, bind_option, option_control
 
 __all__ = ["MAIN_OPTIONS", "EndpointWidget"]
@@ -204,6 +205,8 @@ class EndpointWidget(widgets.VBox):
         self.refresh_button = widgets.Button(
             description="Refresh", icon="refresh", tooltip="List the DataFrames again"
         )
+        #: http.endpoint or one of Flux's notification packages, with its config fields.
+        self.endpoint_choice = EndpointChoice()
         self.url_text = widgets.Text(
             description="URL",
             placeholder="http://127.0.0.1:8080/hook",
@@ -347,9 +350,11 @@ class EndpointWidget(widgets.VBox):
             (self.output, "output"),
         ]:
             w.add_class(f"flux-magic-{name}")
+        self.url_row = widgets.HBox([self.url_text, self.url_status])
         self._inputs: list[widgets.DOMWidget] = [
             self.df_picker,
             self.refresh_button,
+            self.endpoint_choice.dropdown,
             self.url_text,
             self.mapping_text,
             *(cast(widgets.DOMWidget, c) for c in self.option_controls.values()),
@@ -363,7 +368,8 @@ class EndpointWidget(widgets.VBox):
         return [
             widgets.HTML(_STYLE + "<b>http.endpoint</b> — one POST per row"),
             widgets.HBox([self.df_picker, self.refresh_button]),
-            widgets.HBox([self.url_text, self.url_status]),
+            self.endpoint_choice,
+            self.url_row,
             self.mapping_text,
             self.mapping_status,
             widgets.HBox([*main[:2], self.output_name, self.preview_rows], layout=_wrap()),
@@ -403,6 +409,7 @@ class EndpointWidget(widgets.VBox):
         self.back_button.on_click(self._on_back)
         self.rows_choice.observe(self._on_rows_choice, names="value")
         self.df_picker.observe(self._on_df_change, names="value")
+        self.endpoint_choice.dropdown.observe(self._on_endpoint_change, names="value")
         self.model.observe(self._on_url_change, names="url")
         self.model.observe(self._on_mapping_change, names="mapping")
         self.model.observe(self._on_advanced_change, names=[*self.advanced_controls, "problems"])
@@ -458,7 +465,13 @@ class EndpointWidget(widgets.VBox):
         """The ``%%flux_endpoint`` cell equivalent to the current settings.
 
         Raises ``flux_magic.UsageError`` when an option is invalid: such a cell would not run.
+        For a notification package it is the Python code instead.
         """
+        if not self.endpoint_choice.is_http:
+            Options(**self.options())
+            return self.endpoint_choice.code(
+                self._df_name(), self.model.mapping, self._package_options()
+            )
         return text.show_code(
             df_name=self._df_name(),
             url=self.model.url.strip(),
@@ -497,6 +510,21 @@ class EndpointWidget(widgets.VBox):
     def _on_mapping_change(self, _change: object = None) -> None:
         self._check_mapping_syntax()
         self._forget_preview()
+
+    @_quiet
+    def _on_endpoint_change(self, _change: object = None) -> None:
+        """Another endpoint: its fields, its mapping template, and its rule for _sent."""
+        choice = self.endpoint_choice
+        self.url_row.layout.display = None if choice.is_http else "none"
+        self.model.mapping = DEFAULT_MAPPING if choice.is_http else choice.spec.template
+        self.model.set_trait("sent_when", "200" if choice.is_http else "2xx")
+        self._forget_preview()
+        self._update_buttons()
+
+    def _package_options(self) -> dict[str, Any]:
+        """The options that differ from a notification endpoint's defaults (for Show code)."""
+        defaults = {**{s.name: s.default for s in option_specs()}, "sent_when": "2xx"}
+        return {k: v for k, v in self.options().items() if defaults.get(k) != v}
 
     @_quiet
     def _on_advanced_change(self, _change: object = None) -> None:
@@ -558,7 +586,7 @@ class EndpointWidget(widgets.VBox):
         if len(df) > self.confirm_above:
             self.confirm_text.value = (
                 f"Really send <b>{len(df):,}</b> requests to "
-                f"<code>{html.escape(mask_url(self.model.url.strip()))}</code>? "
+                f"<code>{html.escape(sender.hooks.mask(sender.url))}</code>? "
             )
             self.confirm_button.description = f"Yes, {text.send_label(len(df)).lower()}"
             self.confirm_box.layout.display = "flex"
@@ -655,7 +683,8 @@ class EndpointWidget(widgets.VBox):
     def _update_buttons(self) -> None:
         """Send and Preview need a URL and a DataFrame; Resend, a result with failed rows."""
         busy = self.sending
-        ready = bool(self.model.url.strip()) and self._url_ok and self._selected_df() is not None
+        url_ok = not self.endpoint_choice.is_http or self._url_ok
+        ready = url_ok and self._selected_df() is not None
         for button in (self.preview_button, self.send_button, self.send_one_button):
             button.disabled = busy or not ready
         failed = self.result is not None and bool((self.result["_sent"] != "true").any())
@@ -715,11 +744,15 @@ class EndpointWidget(widgets.VBox):
                 error=True,
             )
             return None, None
-        if not self._check_url():
+        choice = self.endpoint_choice
+        if choice.is_http and not self._check_url():
             self._say("fix the URL first (see the note next to it).", error=True)
             return None, None
+        namespace = self.namespace
+        if not choice.is_http:  # the templates call the package's helpers
+            namespace = {**namespace, choice.name: choice.module()}
         try:
-            fn = compile_mapping(self.model.mapping, self.namespace)
+            fn = compile_mapping(self.model.mapping, namespace)
         except MappingSourceError as exc:
             self._show_mapping_error(str(exc))
             self._say("the mapping does not compile (see the note under it).", error=True)
@@ -728,7 +761,10 @@ class EndpointWidget(widgets.VBox):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                ep = endpoint(self.model.url.strip(), **self.options())
+                if choice.is_http:
+                    ep = endpoint(self.model.url.strip(), **self.options())
+                else:
+                    ep = choice.endpoint(**self.options())
             sender = ep(fn)
         except (FluxMagicError, UsageError) as exc:
             self._say(text.short_error(exc), error=True)
@@ -882,7 +918,8 @@ class EndpointWidget(widgets.VBox):
         self.result_table.value = text.result_html(result, choice)
         if name:
             self.namespace[name] = result
-        line = summary.line(url=self.model.url.strip(), sent_when_hint='sent when "2xx"')
+        url = self.model.url.strip() if self.endpoint_choice.is_http else ""
+        line = summary.line(url=url, sent_when_hint='sent when "2xx"')
         if cancel.is_set():
             line = "Cancelled: " + line
         if "_attempts" in result.columns:
