@@ -100,7 +100,7 @@ sampledata.int()
 """
     with pytest.raises(FluxError, match="expected bytes but found string for data") as info:
         run_program(program)
-    assert "@3:" in str(info.value)
+    assert "@4:" in str(info.value)  # the line of the mapping
     assert "bytes(v: ...)" in str(info.value)
     assert receiver.count == 0
 
