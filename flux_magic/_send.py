@@ -36,7 +36,6 @@ __all__ = [
     "ProgressCallback",
     "Run",
     "check_head",
-    "map_head",
     "send_frame",
 ]
 
@@ -200,32 +199,17 @@ class Run:
         return self.state.count(IN_FLIGHT)
 
 
-Head = list[tuple[int, "Request | MappingError"]]
-
-
-def map_head(df: pd.DataFrame, map_fn: Callable[[Any], Any], rows: int = CHECKED_ROWS) -> Head:
-    """The first ``rows`` rows mapped: each row's request, or its mapping error."""
-    labels = df.index
-    head: Head = []
-    for position, row in enumerate(iter_rows(df, 0, rows)):
-        try:
-            head.append((position, build_request(map_fn, row, labels, position)))
-        except MappingError as exc:
-            head.append((position, exc))
-    return head
-
-
-def check_head(head: Head, secrets: list[str] | None = None) -> None:
+def check_head(failures: list[MappingError], secrets: list[str] | None = None) -> None:
     """The one rule every front end follows: when each of the first ``CHECKED_ROWS`` rows
     fails to map, nothing is sent and the send stops with one error that says so.
 
+    ``failures`` are the mapping errors of the first rows, as long as no row has mapped.
     (A shorter DataFrame whose rows all fail sends nothing either; each row reports its own
     error, as any row that fails to map does.)
     """
-    if len(head) < CHECKED_ROWS or not all(isinstance(item, MappingError) for _, item in head):
+    if len(failures) < CHECKED_ROWS:
         return
-    first = head[0][1]
-    assert isinstance(first, MappingError)
+    first = failures[0]
     reason = mask_text(str(first), secrets) if secrets else str(first)
     raise MappingError(
         f"the mapping failed for each of the first {CHECKED_ROWS} rows, so nothing was sent. "
@@ -238,35 +222,31 @@ def check_head(head: Head, secrets: list[str] | None = None) -> None:
 
 
 def _requests(
-    df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run, head: Head | None = None
+    df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run
 ) -> Iterator[tuple[int, Request]]:
     labels = run.labels
-    for position, item in head or ():
-        if run.stopping:
-            return
-        if isinstance(item, MappingError):
-            run.fail_mapping(position, item)
-        else:
-            yield position, item
-    start = len(head or ())
-    for position, row in enumerate(iter_rows(df, start), start):
+    # the mapping errors of the first rows, until one row maps (nothing has been sent till then)
+    failures: list[MappingError] | None = []
+    for position, row in enumerate(iter_rows(df)):
         if run.stopping:
             return
         try:
             req = build_request(map_fn, row, labels, position)
         except MappingError as exc:
+            if failures is not None:
+                failures.append(exc)
+                check_head(failures, run._secrets)
             run.fail_mapping(position, exc)
             continue
+        failures = None
         if run.stopping:  # stopped while the mapping ran: the row stays "not sent", truly
             return
         yield position, req
 
 
-def _sending_thread(
-    df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run, head: Head | None = None
-) -> None:
+def _sending_thread(df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run) -> None:
     try:
-        run_transport(run.url, _requests(df, map_fn, run, head), run, run.options)
+        run_transport(run.url, _requests(df, map_fn, run), run, run.options)
     except KeyboardInterrupt:  # raised by the mapping function
         run.stop("interrupted")
     except BaseException as exc:  # a bug, not a row's failure: surface it to the caller
@@ -310,18 +290,8 @@ def send_frame(
     if run.total == 0 or run.stopping:
         run.freeze()
         return assemble(df, run)
-    try:
-        head = map_head(df, map_fn)
-    except KeyboardInterrupt:  # raised by the mapping function: nothing has left
-        run.stop("interrupted")
-        run.freeze()
-        raise SendInterrupted(
-            "interrupted while mapping the first rows; nothing was sent.",
-            result=assemble(df, run),
-        ) from None
-    check_head(head, run._secrets)
     worker = threading.Thread(
-        target=_sending_thread, args=(df, map_fn, run, head), name="flux_magic-send", daemon=True
+        target=_sending_thread, args=(df, map_fn, run), name="flux_magic-send", daemon=True
     )
     interrupted = False
     worker.start()

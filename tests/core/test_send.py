@@ -292,23 +292,6 @@ def test_keyboard_interrupt_from_the_mapping_function(receiver: Receiver) -> Non
     assert receiver.count == 7
 
 
-def test_keyboard_interrupt_while_the_first_rows_are_checked_sends_nothing(
-    receiver: Receiver,
-) -> None:
-    def mapper(r: Any) -> dict[str, Any]:
-        if r._value == 2:
-            raise KeyboardInterrupt
-        return {"headers": {}, "data": b"x"}
-
-    with pytest.raises(flux_magic.SendInterrupted, match="nothing was sent") as info:
-        flux_magic.endpoint(receiver.url)(mapper)(frame(10))
-    res = info.value.result
-    assert len(res) == 10
-    assert res["_sent"].tolist() == ["false"] * 10
-    assert all(e.startswith("not sent: ") for e in res["_error"])
-    assert receiver.count == 0
-
-
 @pytest.mark.parametrize("concurrency", CONCURRENCY)
 def test_cancel_and_progress(concurrency: int) -> None:
     calls: list[tuple[int, int, int, int]] = []

@@ -160,3 +160,15 @@ def test_show_code_is_above_the_results(
     buttons = next(c for c in order if isinstance(c, widgets.HBox) and w.code_button in c.children)
     assert order.index(buttons) + 1 == order.index(w.code), "right under the buttons"
     assert w.result_table.value, "showing the code keeps the results"
+
+
+def test_the_engines_mapping_rule_holds_in_the_widget(
+    namespace: dict[str, Any], receiver: flux_magic.Receiver
+) -> None:
+    namespace["many"] = pd.DataFrame({"host": [f"h{i}" for i in range(8)], "_value": range(8)})
+    w = make(namespace, receiver.url, mapping='lambda r: {"header": {}, "body": b"x"}')
+    w.df_picker.value = "many"
+    send(w)
+    assert "the mapping failed for each of the first 5 rows, so nothing was sent" in w.message.value
+    assert w.result is None
+    assert receiver.count == 0
