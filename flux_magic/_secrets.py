@@ -17,6 +17,7 @@ __all__ = [
     "mask_json_fields",
     "mask_text",
     "mask_url",
+    "mask_urls",
     "secret_values",
 ]
 
@@ -104,6 +105,20 @@ def mask_url(url: str) -> str:
     if netloc == parts.netloc and query == parts.query and path == parts.path:
         return url
     return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
+
+
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>`]+")
+
+
+def mask_urls(text: str) -> str:
+    """Free ``text`` with every URL in it masked by :func:`mask_url` (passwords, tokens).
+
+    Examples
+    --------
+    >>> mask_urls("POST to http://u:pw@h/x?token=abc failed")
+    'POST to http://u:***@h/x?token=*** failed'
+    """
+    return _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
 
 
 def secret_values(url: str, headers: Mapping[str, str] | None = None) -> list[str]:

@@ -30,7 +30,14 @@ from ._rows import iter_rows
 from ._secrets import mask_text, mask_url, secret_values
 from ._transport import Outcome, run_transport
 
-__all__ = ["AnswerCheck", "ProgressCallback", "Run", "send_frame"]
+__all__ = [
+    "CHECKED_ROWS",
+    "AnswerCheck",
+    "ProgressCallback",
+    "Run",
+    "check_head",
+    "send_frame",
+]
 
 ProgressCallback = Callable[[int, int, int, int], Any]
 """``progress(done, total, sent, failed)``, called from the thread that called the sender."""
@@ -44,6 +51,8 @@ it; its ``_error`` carries the text."""
 POLL_SECONDS = 0.1
 #: After a cancel or interrupt, how long requests already in flight may take to finish.
 GRACE_SECONDS = 1.0
+#: When each of the first this many rows fails to map, nothing is sent (``check_head``).
+CHECKED_ROWS = 5
 
 NOT_ATTEMPTED = 0
 IN_FLIGHT = 1
@@ -190,18 +199,46 @@ class Run:
         return self.state.count(IN_FLIGHT)
 
 
+def check_head(failures: list[MappingError], secrets: list[str] | None = None) -> None:
+    """The one rule every front end follows: when each of the first ``CHECKED_ROWS`` rows
+    fails to map, nothing is sent and the send stops with one error that says so.
+
+    ``failures`` are the mapping errors of the first rows, as long as no row has mapped.
+    (A shorter DataFrame whose rows all fail sends nothing either; each row reports its own
+    error, as any row that fails to map does.)
+    """
+    if len(failures) < CHECKED_ROWS:
+        return
+    first = failures[0]
+    reason = mask_text(str(first), secrets) if secrets else str(first)
+    raise MappingError(
+        f"the mapping failed for each of the first {CHECKED_ROWS} rows, so nothing was sent. "
+        f"The first: {reason} Fix the mapping and check it with a preview. (flux_magic stops "
+        f"before sending when the first {CHECKED_ROWS} rows all fail to map; otherwise a row "
+        "that fails to map gets its reason in _error and the other rows go.)",
+        row=first.row,
+        position=first.position,
+    )
+
+
 def _requests(
     df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run
 ) -> Iterator[tuple[int, Request]]:
     labels = run.labels
+    # the mapping errors of the first rows, until one row maps (nothing has been sent till then)
+    failures: list[MappingError] | None = []
     for position, row in enumerate(iter_rows(df)):
         if run.stopping:
             return
         try:
             req = build_request(map_fn, row, labels, position)
         except MappingError as exc:
+            if failures is not None:
+                failures.append(exc)
+                check_head(failures, run._secrets)
             run.fail_mapping(position, exc)
             continue
+        failures = None
         if run.stopping:  # stopped while the mapping ran: the row stays "not sent", truly
             return
         yield position, req

@@ -53,7 +53,7 @@ def test_binary_bodies_are_marked_and_curl_sends_them_exactly(
     receiver: flux_magic.Receiver,
 ) -> None:
     payload = bytes(range(256))
-    pv = flux_magic.endpoint(receiver.url)(lambda r: {"data": payload}).preview(
+    pv = flux_magic.endpoint(receiver.url)(lambda r: {"headers": {}, "data": payload}).preview(
         pd.DataFrame({"x": [1]})
     )
     assert pv["body"].iloc[0] == "<binary: 256 bytes>"
@@ -72,7 +72,7 @@ def test_curl_quotes_shell_characters() -> None:
 
 def test_mapping_errors_show_in_the_error_column() -> None:
     pv = flux_magic.endpoint("http://127.0.0.1:9/")(
-        lambda r: {"data": 1} if r.x == 2 else {"data": b"ok"}
+        lambda r: {"headers": {}, "data": 1} if r.x == 2 else {"headers": {}, "data": b"ok"}
     ).preview(pd.DataFrame({"x": [1, 2]}))
     assert pv["error"].iloc[0] == ""
     assert '"data" must be bytes' in pv["error"].iloc[1]
@@ -85,7 +85,7 @@ def test_preview_of_a_million_rows_touches_only_n() -> None:
 
     def spy(r: Any) -> dict[str, Any]:
         seen.append(r._value)
-        return {"data": b""}
+        return {"headers": {}, "data": b""}
 
     pv = flux_magic.endpoint("http://127.0.0.1:9/")(spy).preview(df, n=10)
     assert len(pv) == 10

@@ -30,7 +30,7 @@ def frame(n: int) -> pd.DataFrame:
 
 
 def by_id(r: Any) -> dict[str, Any]:
-    return {"data": r.id.encode()}
+    return {"headers": {}, "data": r.id.encode()}
 
 
 class Flaky:

@@ -217,7 +217,8 @@ def test_an_executed_notebook_shows_no_secret(receiver: Receiver) -> None:
         nbformat.v4.new_code_cell("send(df)"),
         nbformat.v4.new_code_cell("send"),
         nbformat.v4.new_code_cell(
-            f"%%flux_endpoint df --url $url\nlambda r: {{'headers': {{'X-Api-Key': '{TOKEN}'}}}}"
+            "%%flux_endpoint df --url $url\n"
+            f"lambda r: {{'headers': {{'X-Api-Key': '{TOKEN}'}}, 'data': b''}}"
         ),
     ]
     NotebookClient(nb, timeout=60, kernel_name="python3").execute()
