@@ -28,7 +28,7 @@ from ._options import Options
 from ._request import Request, build_request, describe_row
 from ._rows import iter_rows
 from ._secrets import mask_text, mask_url, secret_values
-from ._transport import Outcome, run_transport
+from ._transports import Outcome, run_transport
 
 __all__ = ["ProgressCallback", "Run", "send_frame"]
 
