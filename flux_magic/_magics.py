@@ -76,6 +76,12 @@ def _optional_of(hint: Any) -> tuple[Any, bool]:
     return hint, False
 
 
+def _bool_or_path(hint: Any) -> bool:
+    """Whether an option is a flag that may also carry a path (``verify``)."""
+    args = typing.get_args(hint) if isinstance(hint, types.UnionType) else ()
+    return bool in args and str in args
+
+
 def _number_or_none(kind: type) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         if text.strip().lower() in ("none", "off", "inf"):
@@ -115,6 +121,18 @@ def _option_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
             func = argument(flag, action=argparse.BooleanOptionalAction, default=None, help=doc)(
                 func
             )
+        elif _bool_or_path(hint):  # --verify [CA_BUNDLE] / --no-verify
+            func = argument(
+                "--no-" + flag[2:],
+                dest=name,
+                action="store_const",
+                const=False,
+                default=None,
+                help=f"{name}=False.",
+            )(func)
+            func = argument(
+                flag, nargs="?", const=True, default=None, metavar="CA_BUNDLE", help=doc
+            )(func)
         elif base in (int, float):
             metavar = "N" if base is int else "S" if doc.startswith("Seconds") else None
             kind = _number_or_none(base) if optional else base

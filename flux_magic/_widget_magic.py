@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import functools
 import shlex
+import typing
 from typing import Any, NoReturn
 
 import pandas as pd
@@ -61,7 +62,7 @@ def _add_option_flags(parser: argparse.ArgumentParser) -> None:
         base, optional = _optional_of(hint)
         if choices is not None:
             parser.add_argument(flag, choices=choices, default=argparse.SUPPRESS, help=doc)
-        elif base is bool:
+        elif base is bool or bool in typing.get_args(hint):  # verify: the widget's checkbox
             parser.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=doc
             )

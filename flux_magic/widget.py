@@ -161,7 +161,7 @@ verify, max_redirects, max_response_bytes, keep_response :
         rate: float | None = _DEFAULTS.rate,
         block_private: bool = _DEFAULTS.block_private,
         allow_hosts: str | Sequence[str] = _DEFAULTS.allow_hosts,
-        verify: bool = _DEFAULTS.verify,
+        verify: bool = True,
         max_redirects: int = _DEFAULTS.max_redirects,
         max_response_bytes: int = _DEFAULTS.max_response_bytes,
         keep_response: int = _DEFAULTS.keep_response,
@@ -265,7 +265,7 @@ verify, max_redirects, max_response_bytes, keep_response :
         )
         self.allow_hosts.layout.width = "520px"
         self.block_private = _bool_control("block_private", given.block_private)
-        self.verify = _bool_control("verify", given.verify, "verify TLS certificates")
+        self.verify = _bool_control("verify", given.verify is not False, "verify TLS certificates")
         self.max_redirects = _int_control("max_redirects", given.max_redirects)
         self.max_response_bytes = _int_control("max_response_bytes", given.max_response_bytes)
         self.keep_response = _int_control("keep_response", given.keep_response)

@@ -143,6 +143,7 @@ async def _send(
     finally:
         for backend in shared:
             await backend.aclose()
+        await asyncio.sleep(0)  # let the transports just closed finish closing
 
 
 def _any_hop(hop: Hop) -> bool:

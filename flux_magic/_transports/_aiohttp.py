@@ -70,11 +70,13 @@ def map_exceptions(sink: Sink) -> Iterator[None]:
 def _head_failure(exc: aiohttp.ClientResponseError) -> TransportFailure:
     from aiohttp import http_exceptions as hx
 
-    cause = exc.__cause__ or exc.__context__
-    if isinstance(cause, hx.LineTooLong):
-        return TransportFailure(Kind.HEAD_TOO_LARGE)
-    if isinstance(cause, hx.BadStatusLine):
-        return TransportFailure(Kind.PROTOCOL, "invalid status line")
+    cause: BaseException | None = exc
+    for _ in range(6):
+        cause = cause.__cause__ or cause.__context__ if cause is not None else None
+        if isinstance(cause, hx.LineTooLong):
+            return TransportFailure(Kind.HEAD_TOO_LARGE)
+        if isinstance(cause, hx.BadStatusLine):
+            return TransportFailure(Kind.PROTOCOL, "invalid status line")
     return TransportFailure(Kind.PROTOCOL, exc.message or "malformed head")
 
 
@@ -141,6 +143,9 @@ class AiohttpBackend:
                 headers = resp.headers
                 sink.location = headers.get("Location") or headers.get("URI")
                 sink.retry_after = headers.get("Retry-After")
+                if resp.status == 101:  # the driver fails the row: nothing more to read
+                    resp.close()
+                    return
                 length = resp.content_length
                 if length is not None and length <= sink.cap and length <= _CHUNK:
                     sink.feed(await resp.read())

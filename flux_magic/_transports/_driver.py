@@ -8,6 +8,7 @@ is taken exactly once; one worker is the sequential mode). For each row a worker
   and body, and every redirect hop;
 * each hop is one ``Backend.exchange``; a redirect is followed here (``next_hop``), at most
   ``max_redirects`` times, so every backend follows them the same way;
+* the mapping's framing headers (``FRAMING``) are not sent;
 * the answer's body goes to a ``Sink`` (capped at ``max_response_bytes``);
 * a failure is a ``TransportFailure`` of a ``Kind``, worded once (``_failures``); an exception
   a backend did not expect still becomes that row's ``_error``: in ``errors="collect"`` mode
@@ -33,7 +34,11 @@ if TYPE_CHECKING:
     from .._request import Request
     from ._protocol import Backend, Ledger
 
-__all__ = ["SendState", "Sender", "drive", "over_cap"]
+__all__ = ["FRAMING", "SendState", "Sender", "drive", "over_cap"]
+
+#: Headers a mapping may not set: the framing is computed from the body and the target from
+#: the URL, as Go's client (Flux) does, so a body can never become a second request.
+FRAMING = frozenset({"Content-Length", "Transfer-Encoding", "Trailer", "Host"})
 
 
 def over_cap(cap: int) -> str:
@@ -84,7 +89,10 @@ class Sender:
         """One attempt for one row: every hop, under one deadline."""
         options = self.options
         timeout = options.timeout
-        hop = Hop("POST", self.url, req.headers, req.body)
+        headers = req.headers
+        if not FRAMING.isdisjoint(headers):
+            headers = {k: v for k, v in headers.items() if k not in FRAMING}
+        hop = Hop("POST", self.url, headers, req.body)
         count = 0
         sink = Sink(options.max_response_bytes, options.keep_response)
         try:
@@ -125,6 +133,11 @@ class Sender:
             if sink.cookies and self.fallback is not None and backend is self.primary:
                 state.keep_cookies(hop.url, sink.cookies)
             status = sink.status
+            if status == 101:
+                return attempt_for(TransportFailure(Kind.UPGRADE, "status 101"), options, hop=count)
+            if not 100 <= status <= 999:
+                invalid = TransportFailure(Kind.PROTOCOL, "invalid status line")
+                return attempt_for(invalid, options, hop=count)
             if sink.over:
                 return Attempt((status, over_cap(options.max_response_bytes), sink.kept_bytes()))
             if status in REDIRECTS and options.max_redirects > 0 and sink.location is not None:

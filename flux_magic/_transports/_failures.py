@@ -87,7 +87,7 @@ def wording(kind: Kind, detail: str, options: Options) -> str:
     if kind is Kind.PROTOCOL:
         return f"invalid answer from the server: {detail}"
     if kind is Kind.HEAD_TOO_LARGE:
-        return f"the answer's head was larger than {detail}; stopped reading it"
+        return "the answer's head (status line and header fields) was too large; stopped reading it"
     if kind is Kind.UPGRADE:
         return (
             f"the server switched protocols ({detail}); flux_magic speaks HTTP/1.1 only, so "
@@ -104,6 +104,12 @@ def wording(kind: Kind, detail: str, options: Options) -> str:
     return detail  # POLICY (the policy's own sentence), UNEXPECTED
 
 
+#: Failures whose status line (101, a redirect that cannot be followed) is not the answer.
+_NOT_AN_ANSWER = frozenset(
+    {Kind.UPGRADE, Kind.TOO_MANY_REDIRECTS, Kind.REDIRECT_SCHEME, Kind.REDIRECT_LOCATION}
+)
+
+
 def attempt_for(
     failure: TransportFailure,
     options: Options,
@@ -116,6 +122,8 @@ def attempt_for(
     when it happened on a redirect hop (the first request was answered: it may count)."""
     kind = failure.kind
     text = wording(kind, failure.detail, options)
+    if kind in _NOT_AN_ANSWER:
+        status, kept = 0, None  # a switch of protocols or a redirect not followed: no answer
     retry = RETRY.get(kind)
     if status and kind is Kind.TIMEOUT:
         text = f"{text} reading the answer"
@@ -162,7 +170,10 @@ def from_ssl_error(exc: ssl.SSLError) -> TransportFailure:
 
 
 def from_os_error(exc: BaseException, *, connecting: bool) -> TransportFailure:
-    """A socket-level failure by its type (``connecting``: before the request was written)."""
+    """A socket-level failure by its type (``connecting``: before the request was written);
+    the most telling type in its chain of causes wins (a refusal inside "all connection
+    attempts failed")."""
+    exc = _most_telling(exc)
     if isinstance(exc, ssl.SSLError):
         return from_ssl_error(exc)
     if isinstance(exc, socket.gaierror):
@@ -174,3 +185,23 @@ def from_os_error(exc: BaseException, *, connecting: bool) -> TransportFailure:
     if connecting:
         return TransportFailure(Kind.CONNECT, getattr(exc, "strerror", None) or type(exc).__name__)
     return TransportFailure(Kind.CLOSED)
+
+
+_TELLING = (ssl.SSLError, socket.gaierror, ConnectionRefusedError, TimeoutError)
+
+
+def _most_telling(exc: BaseException) -> BaseException:
+    """The first exception of a telling type among ``exc``, its causes and grouped ones."""
+    todo = [exc]
+    seen = 0
+    while todo and seen < 12:
+        current = todo.pop(0)
+        seen += 1
+        if isinstance(current, _TELLING):
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(current.exceptions)
+        inner = current.__cause__ or current.__context__
+        if inner is not None:
+            todo.append(inner)
+    return exc

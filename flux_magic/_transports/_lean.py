@@ -38,8 +38,8 @@ __all__ = ["MAX_HEAD", "LeanBackend", "LeanTarget", "usable_url"]
 
 #: The largest answer head (status line and header fields) read, in bytes.
 MAX_HEAD = 64 * 1024
-#: Request headers that change the framing or the target: such rows go to the fallback.
-_FRAMING = frozenset({"Host", "Content-Length", "Transfer-Encoding", "Expect", "Upgrade"})
+#: Request headers that change how the exchange goes: such rows go to the fallback.
+_FRAMING = frozenset({"Expect", "Upgrade", "Connection"})
 _DEFAULT_NAMES = frozenset(DEFAULT_HEADERS)
 #: Above this size the body is written on its own rather than copied into one buffer.
 _JOIN_LIMIT = 64 * 1024
@@ -66,6 +66,7 @@ class _Conn(asyncio.Protocol):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.transport: asyncio.Transport | None = None
+        self.tls = False
         self.fd = -1
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
@@ -91,10 +92,12 @@ class _Conn(asyncio.Protocol):
         return waiter
 
     def close(self, *, abort: bool = True) -> None:
-        """Close at once (``abort``: unread bytes may follow) or after pending writes."""
+        """Close at once (``abort``: unread bytes may follow) or after pending writes. A TLS
+        connection is always closed at once: a close_notify exchange could outlive the send's
+        event loop."""
         self.closed = True
         if self.transport is not None:
-            if abort:
+            if abort or self.tls:
                 self.transport.abort()
             else:
                 self.transport.close()
@@ -125,6 +128,7 @@ class _Conn(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.tls = transport.get_extra_info("sslcontext") is not None
         sock = transport.get_extra_info("socket")
         self.fd = sock.fileno() if sock is not None else -1
 

@@ -89,6 +89,8 @@ class Sink:
     retry_after: str | None = None
     #: Set-Cookie fields (read by backends without a cookie jar of their own)
     cookies: list[str] | None = None
+    #: The first bytes of the answer, for backends whose parser hides why a head failed.
+    raw_head: bytes = b""
     #: True once the request's first byte may have left (connecting is over).
     sending: bool = False
     size: int = 0

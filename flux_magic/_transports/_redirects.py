@@ -14,7 +14,7 @@ from yarl import URL
 from ._failures import Kind, TransportFailure
 from ._protocol import Hop
 
-__all__ = ["REDIRECTS", "next_hop"]
+__all__ = ["REDIRECTS", "next_hop", "shown_location"]
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CREDENTIALS = ("Authorization", "Cookie", "Proxy-Authorization")
@@ -23,7 +23,7 @@ _STRIP = "".join(map(chr, range(33)))
 
 def next_hop(hop: Hop, status: int, location: str) -> Hop:
     """The request a redirect asks for; ``TransportFailure`` when it cannot be followed."""
-    shown = _shown(location)
+    shown = shown_location(location)
     cleaned = location.strip(_STRIP).replace("\t", "").replace("\n", "").replace("\r", "")
     if not cleaned:
         raise TransportFailure(Kind.REDIRECT_LOCATION, "an empty Location")
@@ -55,7 +55,7 @@ def next_hop(hop: Hop, status: int, location: str) -> Hop:
     return Hop(method, url, headers, body)
 
 
-def _shown(location: str) -> str:
+def shown_location(location: str) -> str:
     """The Location as it may appear in a message: printable, short."""
     text = location.encode("ascii", "backslashreplace").decode("ascii")
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
