@@ -41,6 +41,9 @@ MAX_HEAD = 64 * 1024
 #: Request headers that change how the exchange goes: such rows go to the fallback.
 _FRAMING = frozenset({"Expect", "Upgrade", "Connection"})
 _DEFAULT_NAMES = frozenset(DEFAULT_HEADERS)
+#: An idle connection is checked for a close (or stray bytes) before reuse when it has been
+#: idle longer than this (seconds); within it, the event loop has just read the socket.
+_IDLE_CHECK = 0.002
 #: Above this size the body is written on its own rather than copied into one buffer.
 _JOIN_LIMIT = 64 * 1024
 
@@ -70,6 +73,7 @@ class _Conn(asyncio.Protocol):
         self.fd = -1
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
+        self.idle_since = 0.0
         self.waiter: asyncio.Future[None] | None = None
         self.sink = Sink(0, 0)
         self.headers_done = False
@@ -118,6 +122,7 @@ class _Conn(asyncio.Protocol):
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        self.idle_since = self.loop.time()
 
     def _fail(self, failure: TransportFailure) -> None:
         self.failure = failure
@@ -300,7 +305,13 @@ class LeanBackend:
         # never written twice: once written, a failure is "maybe sent", left to the retry
         # rules, because an empty read cannot tell an idle close racing with the write from a
         # server that took the request and then dropped the connection.
-        if conn is not None and not conn.closed and conn.stale():
+        loop = self.loop
+        if (
+            conn is not None
+            and not conn.closed
+            and loop.time() - conn.idle_since > _IDLE_CHECK
+            and conn.stale()
+        ):
             conn.close()
         if conn is None or conn.closed:
             self.conn = None
