@@ -57,6 +57,11 @@ def curl_command(url: str, req: Request, *, reveal: bool = False) -> str:
     except UnicodeDecodeError:
         escaped = "".join(f"\\{b:03o}" for b in body)
         return f"printf '{escaped}' | " + " ".join([*parts, "--data-binary", "@-"])
+    if not reveal:  # a known secret inside the body is masked as in the body column
+        secrets = secret_values(url, req.headers)
+        if secrets:
+            text = mask_text(text, secrets)
+            body = text.encode("utf-8")
     if "\x00" in text or text.startswith("@"):
         escaped = "".join(f"\\{b:03o}" for b in body)
         return f"printf '{escaped}' | " + " ".join([*parts, "--data-binary", "@-"])
