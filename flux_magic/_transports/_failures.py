@@ -149,6 +149,8 @@ _VERIFY_CODES = {
     "or verify=False only if you trust this server",
     62: "the certificate is not for this host name (hostname mismatch); use the name the "
     "certificate was issued for",
+    64: "the certificate is not for this IP address (hostname mismatch); use the name the "
+    "certificate was issued for",
 }
 
 

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import os
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 import flux_magic
 from flux_magic import EndpointError, _transports
@@ -355,3 +362,78 @@ def test_strict_results_carry_error(
     assert 0 in result.index
     for row in result[["_status", "_sent", "_error"]].itertuples(index=False):
         assert tuple(row) == OK
+
+
+# issue 13 item 10: the common TLS failures say their likely cause, the same on every path
+def other_name_cert(directory: Path) -> tuple[str, str]:
+    """A self-signed certificate for ``other.example`` only: a mismatch for 127.0.0.1."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "other.example")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("other.example")]), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "other.pem", directory / "other-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+async def plain_http_answering_garbage(peer: Peer) -> None:
+    """A plain HTTP server that gets a TLS hello: it answers 400, as real servers do."""
+    await peer.reader.read(1)
+    await peer.send(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+TLS_FAILURES = {
+    "plain-port": "TLS error: the server does not speak TLS here; did you mean http://?",
+    "unknown-ca": "TLS certificate verification failed (self-signed certificate; pass verify= a "
+    "CA bundle path that contains it, or verify=False only if you trust this server)",
+    "hostname-mismatch": "TLS certificate verification failed (the certificate is not for "
+    "this IP address (hostname mismatch); use the name the certificate was issued for)",
+}
+
+
+@pytest.mark.parametrize("concurrency", [1, 32])
+@pytest.mark.parametrize("failure", list(TLS_FAILURES))
+def test_tls_failures_say_their_cause(
+    failure: str,
+    path: str,
+    concurrency: int,
+    hostile: Callable[..., HostileServer],
+    tmp_path: Path,
+) -> None:
+    options: dict[str, Any] = {"concurrency": concurrency, "timeout": 5.0}
+    if failure == "hostname-mismatch":
+        cert, key = other_name_cert(tmp_path)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server = HostileServer(answering(ok()), context)
+        options["verify"] = cert  # trusted, but for another name
+    elif failure == "plain-port":
+        server = hostile(plain_http_answering_garbage)
+    else:
+        server = hostile(answering(ok()), tls=True)
+    try:
+        url = server.url.replace("http://", "https://")
+        out = flux_magic.endpoint(url, **options)(plain)(pd.DataFrame({"n": range(2)}))
+    finally:
+        if failure == "hostname-mismatch":
+            server.close()
+    assert out["_status"].tolist() == ["", ""]
+    assert out["_error"].tolist() == [TLS_FAILURES[failure]] * 2
+    assert server.requests == []
