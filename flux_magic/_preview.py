@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ._errors import MappingError
-from ._request import Request, build_request
+from ._request import FRAMING_HEADERS, Request, build_request
 from ._rows import iter_rows
 from ._secrets import mask_headers, mask_json_fields, mask_text, mask_url, secret_values
 
@@ -109,6 +109,16 @@ def preview_frame(
                 )
             )
             continue
+        note = ""
+        dropped = [k for k in req.headers if k in FRAMING_HEADERS]
+        if dropped:  # shown as sent: without them
+            req = req._replace(
+                headers={k: v for k, v in req.headers.items() if k not in FRAMING_HEADERS}
+            )
+            note = (
+                f"not sent: {', '.join(dropped)} (the framing comes from the body and the "
+                "target from the URL, as in Flux)"
+            )
         if reveal:
             headers, body = req.headers, body_text(req.body)
             curl = curl_command(url, req, reveal=True)
@@ -128,7 +138,7 @@ def preview_frame(
                 body=body,
                 size=len(req.body),
                 curl=curl,
-                error="",
+                error=note,
             )
         )
     return pd.DataFrame.from_records(records, columns=PREVIEW_COLUMNS)

@@ -19,7 +19,19 @@ import pandas as pd
 from ._errors import HeaderError, MappingError, UsageError
 from ._secrets import mask_url
 
-__all__ = ["Request", "build_request", "canonical_header", "check_url", "describe_row"]
+__all__ = [
+    "FRAMING_HEADERS",
+    "Request",
+    "build_request",
+    "canonical_header",
+    "check_url",
+    "describe_row",
+]
+
+#: Headers a mapping may set but that are never sent: the framing is computed from the body
+#: and the target from the URL, as Go's client (Flux) does, so a body can never become a
+#: second request. The preview says so.
+FRAMING_HEADERS = frozenset({"Content-Length", "Transfer-Encoding", "Trailer", "Host"})
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 #: RFC 9110 field values: no control characters but tab (CR, LF and NUL could inject headers).

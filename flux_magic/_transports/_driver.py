@@ -8,7 +8,7 @@ is taken exactly once; one worker is the sequential mode). For each row a worker
   and body, and every redirect hop;
 * each hop is one ``Backend.exchange``; a redirect is followed here (``next_hop``), at most
   ``max_redirects`` times, so every backend follows them the same way;
-* the mapping's framing headers (``FRAMING``) are not sent;
+* the mapping's framing headers (``_request.FRAMING_HEADERS``) are not sent;
 * the answer's body goes to a ``Sink`` (capped at ``max_response_bytes``);
 * a failure is a ``TransportFailure`` of a ``Kind``, worded once (``_failures``); an exception
   a backend did not expect still becomes that row's ``_error``: in ``errors="collect"`` mode
@@ -24,6 +24,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from .._request import FRAMING_HEADERS
 from ._failures import Kind, TransportFailure, attempt_for
 from ._protocol import ANSWERED, Attempt, Hop, Sink
 from ._redirects import REDIRECTS, next_hop
@@ -34,11 +35,7 @@ if TYPE_CHECKING:
     from .._request import Request
     from ._protocol import Backend, Ledger
 
-__all__ = ["FRAMING", "SendState", "Sender", "drive", "over_cap"]
-
-#: Headers a mapping may not set: the framing is computed from the body and the target from
-#: the URL, as Go's client (Flux) does, so a body can never become a second request.
-FRAMING = frozenset({"Content-Length", "Transfer-Encoding", "Trailer", "Host"})
+__all__ = ["SendState", "Sender", "drive", "over_cap"]
 
 
 def over_cap(cap: int) -> str:
@@ -91,8 +88,8 @@ class Sender:
         options = self.options
         timeout = options.timeout
         headers = req.headers
-        if not FRAMING.isdisjoint(headers):
-            headers = {k: v for k, v in headers.items() if k not in FRAMING}
+        if not FRAMING_HEADERS.isdisjoint(headers):
+            headers = {k: v for k, v in headers.items() if k not in FRAMING_HEADERS}
         hop = Hop("POST", self.url, headers, req.body)
         count = 0
         sink = Sink(options.max_response_bytes, options.keep_response)

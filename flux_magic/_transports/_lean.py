@@ -20,6 +20,7 @@ after the server sets a cookie go to the fallback backend (aiohttp), chosen by t
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import select
 import ssl
 from collections.abc import Callable
@@ -56,6 +57,11 @@ def usable_url(url: str) -> bool:
         parsed.port  # noqa: B018 (raises for a bad port)
     except (TypeError, ValueError):
         return False
+    if host and host.replace(".", "").isdigit():  # dotted digits must be a real IPv4 literal
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:  # e.g. 127.000.000.001: the other backends refuse it; so does this
+            return False
     return parsed.scheme in ("http", "https") and bool(host) and not parsed.raw_user
 
 

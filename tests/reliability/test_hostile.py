@@ -14,6 +14,7 @@ import datetime
 import os
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -437,3 +438,91 @@ def test_tls_failures_say_their_cause(
     assert out["_status"].tolist() == ["", ""]
     assert out["_error"].tolist() == [TLS_FAILURES[failure]] * 2
     assert server.requests == []
+
+
+# 2. if flux_magic itself fails mid-send, the exception carries every row
+def test_a_failure_of_flux_magic_keeps_the_rows_already_sent(
+    path: str,
+    hostile: Callable[..., HostileServer],
+    hostile_tls: HostileTLS,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flux_magic import _send
+
+    real = _send.Run.begin
+
+    def begin(self: Any, position: int) -> None:
+        if position == 2:
+            raise RuntimeError("a bug in the ledger")
+        real(self, position)
+
+    monkeypatch.setattr(_send.Run, "begin", begin)
+    server = hostile(answering(ok()), tls=PATHS[path][1])
+    options: dict[str, Any] = {"timeout": 3.0}
+    if PATHS[path][1]:
+        options["verify"] = hostile_tls.ca_bundle
+    sender = flux_magic.endpoint(server.url, **options)(plain)
+    with pytest.raises(RuntimeError, match="a bug in the ledger") as caught:
+        sender(pd.DataFrame({"n": range(4)}))
+    result = caught.value.result  # type: ignore[attr-defined]
+    assert sender.result is result
+    assert result["_status"].tolist()[:2] == ["200", "200"]
+    assert result["_sent"].tolist() == ["true", "true", "false", "false"]
+    assert result["_error"].str.startswith("not sent").tolist() == [False, False, True, True]
+    assert sorted(r.body for r in server.requests) == [b"0", b"1"]
+
+
+# 2. a URL that only fails when it is sent is that row's error, not an exception
+@pytest.mark.parametrize("concurrency", [1, 32])
+def test_a_url_that_fails_only_when_sent(path: str, concurrency: int) -> None:
+    if PATHS[path][1]:
+        pytest.skip("an http:// URL: the lean https path is the lean http path here")
+    # leading zeros: the up-front check lets it through; what it means is decided when sent
+    sender = flux_magic.endpoint("http://127.000.000.001:1/", concurrency=concurrency)(plain)
+    out = sender(pd.DataFrame({"n": range(3)}))
+    assert out["_status"].tolist() == ["", "", ""]
+    assert out["_error"].tolist() == ["the URL cannot be sent: not a valid http(s) URL"] * 3
+
+
+# 1. a cancel during a trickle leaves no thread or socket behind
+@pytest.mark.parametrize("concurrency", [1, 32])
+def test_a_cancel_during_a_trickle_leaves_nothing_behind(
+    path: str,
+    concurrency: int,
+    hostile: Callable[..., HostileServer],
+    hostile_tls: HostileTLS,
+) -> None:
+    closed: list[float] = []
+
+    async def trickle_and_watch(peer: Peer) -> None:
+        if await peer.request():
+            for byte in ok(b"x" * 100):
+                if peer.reader.at_eof():
+                    break
+                await peer.send(bytes([byte]))
+                with contextlib.suppress(asyncio.TimeoutError):
+                    if not await asyncio.wait_for(peer.reader.read(1), 0.25):
+                        break
+            closed.append(time.monotonic())
+
+    server = hostile(trickle_and_watch, tls=PATHS[path][1])
+    options: dict[str, Any] = {"concurrency": concurrency, "timeout": None}
+    if PATHS[path][1]:
+        options["verify"] = hostile_tls.ca_bundle
+    cancel = threading.Event()
+    timer = threading.Timer(0.6, cancel.set)
+    timer.start()
+    started = time.monotonic()
+    out = flux_magic.endpoint(server.url, **options)(plain)(
+        pd.DataFrame({"n": range(2)}), cancel=cancel
+    )
+    assert time.monotonic() - started < 3.0
+    assert out["_error"].str.startswith(("outcome unknown", "not sent")).all()
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline and (
+        len(closed) < server.connections
+        or any(t.name == "flux_magic-send" for t in threading.enumerate())
+    ):
+        time.sleep(0.05)
+    assert not [t for t in threading.enumerate() if t.name == "flux_magic-send"]
+    assert len(closed) == server.connections  # the server saw every connection closed
