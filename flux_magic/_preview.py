@@ -19,7 +19,9 @@ from ._secrets import mask_headers, mask_json_fields, mask_text, mask_url, secre
 
 __all__ = ["PREVIEW_COLUMNS", "body_text", "curl_command", "preview_frame"]
 
-PREVIEW_COLUMNS = ["row", "method", "url", "headers", "body", "size", "curl", "error"]
+#: ``error``: why the row would not be sent; ``note``: what will be sent differently from what
+#: the mapping gave (headers the framing rules drop).
+PREVIEW_COLUMNS = ["row", "method", "url", "headers", "body", "size", "curl", "error", "note"]
 _BODY_SHOWN = 2000
 
 
@@ -106,6 +108,7 @@ def preview_frame(
                     size=0,
                     curl="",
                     error=text,
+                    note="",
                 )
             )
             continue
@@ -138,7 +141,8 @@ def preview_frame(
                 body=body,
                 size=len(req.body),
                 curl=curl,
-                error=note,
+                error="",
+                note=note,
             )
         )
     return pd.DataFrame.from_records(records, columns=PREVIEW_COLUMNS)

@@ -107,7 +107,8 @@ def test_framing_headers_are_shown_as_dropped() -> None:
     assert shown.loc[0, "headers"] == {"X-A": "1"}
     assert "Host" not in shown.loc[0, "curl"]
     assert "Content-Length" not in shown.loc[0, "curl"]
-    assert shown.loc[0, "error"] == (
+    assert shown.loc[0, "error"] == ""  # the row is sent (the magic checks this column)
+    assert shown.loc[0, "note"] == (
         "not sent: Host, Content-Length (the framing comes from the body and the target from "
         "the URL, as in Flux)"
     )
