@@ -215,6 +215,11 @@ class Sender:
         except (EndpointError, SendInterrupted) as exc:
             exc.result = self.result = self._finish(exc.result, forced)
             raise
+        except Exception as exc:  # flux_magic itself failed: the rows already sent are kept
+            partial = getattr(exc, "result", None)
+            if isinstance(partial, pd.DataFrame):
+                self.result = partial
+            raise
         return self.result
 
     def resend_failed(

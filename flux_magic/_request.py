@@ -22,10 +22,23 @@ import pandas as pd
 from ._errors import HeaderError, MappingError, UsageError
 from ._secrets import mask_url
 
-__all__ = ["Request", "build_request", "canonical_header", "check_url", "describe_row"]
+__all__ = [
+    "FRAMING_HEADERS",
+    "Request",
+    "build_request",
+    "canonical_header",
+    "check_url",
+    "describe_row",
+]
+
+#: Headers a mapping may set but that are never sent: the framing is computed from the body
+#: and the target from the URL, as Go's client (Flux) does, so a body can never become a
+#: second request. The preview says so.
+FRAMING_HEADERS = frozenset({"Content-Length", "Transfer-Encoding", "Trailer", "Host"})
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
+#: RFC 9110 field values: no control characters but tab (CR, LF and NUL could inject headers).
+_FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _SHORT = 80
 #: Header names that passed the checks, with their canonical form (the fast path's lookup).
 _VALID_NAMES: dict[str, str] = {}
@@ -258,10 +271,17 @@ def _headers(raw: Any, where: str, label: Hashable, position: int) -> dict[str, 
                 row=label,
                 position=position,
             )
-        if _FORBIDDEN_IN_VALUE.search(value):
+        bad = _FORBIDDEN_IN_VALUE.search(value)
+        if bad:
+            what = (
+                "a line break or NUL"
+                if bad.group() in "\r\n\x00"
+                else f"the control character {bad.group()!r}"
+            )
             raise HeaderError(
-                f'header value "{key}" contains a line break or NUL for {where}; that could '
-                "inject extra headers, so it is refused. Remove or escape those characters.",
+                f'header value "{key}" contains {what} for {where}; header values may not '
+                "contain control characters (they could inject extra headers), so it is "
+                "refused. Remove or escape them.",
                 row=label,
                 position=position,
             )

@@ -28,7 +28,7 @@ from ._options import Options
 from ._request import Request, build_request, describe_row
 from ._rows import iter_rows
 from ._secrets import mask_text, mask_url, secret_values
-from ._transport import Outcome, run_transport
+from ._transports import Outcome, run_transport
 
 __all__ = [
     "CHECKED_ROWS",
@@ -312,7 +312,7 @@ def send_frame(
     if progress is not None:
         progress(run.done, run.total, run.sent, run.failed)
     if run.crash is not None:
-        raise run.crash
+        raise _with_partial_result(run.crash, assemble(df, run))
     if run.stop_reason == "strict":
         raise _strict_error(df, run)
     result = assemble(df, run)
@@ -387,6 +387,20 @@ def assemble(df: pd.DataFrame, run: Run, *, positions: list[int] | None = None) 
     if isinstance(key, list | tuple):
         out.attrs["flux_group_key"] = [*(c for c in key if c != "_sent"), "_sent"]
     return out
+
+
+def _with_partial_result(exc: BaseException, result: pd.DataFrame) -> BaseException:
+    """``exc`` (flux_magic itself failed mid-send) carrying every row as ``exc.result``: rows
+    the server already got keep their status, the others say they were not sent."""
+    try:
+        exc.result = result  # type: ignore[attr-defined]
+    except AttributeError:  # an exception type without a __dict__: the note still says it
+        return exc
+    exc.add_note(
+        "flux_magic failed during the send; every row is in exc.result (also sender.result), "
+        "with the status of those the server already got."
+    )
+    return exc
 
 
 def _strict_error(df: pd.DataFrame, run: Run) -> EndpointError:

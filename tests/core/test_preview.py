@@ -95,3 +95,20 @@ def test_preview_of_a_million_rows_touches_only_n() -> None:
 def test_preview_n_is_checked() -> None:
     with pytest.raises(flux_magic.UsageError, match="n must be a whole number"):
         flux_magic.endpoint("http://127.0.0.1:9/")(mapper).preview(pd.DataFrame(), n=-1)
+
+
+def test_framing_headers_are_shown_as_dropped() -> None:
+    """Issue 11 item 4: a mapping's Content-Length, Transfer-Encoding, Trailer and Host are
+    not sent; the preview shows the request without them and says why."""
+    sender = flux_magic.endpoint("http://127.0.0.1:1/hook")(
+        lambda r: {"headers": {"Host": "x", "Content-Length": "9", "X-A": "1"}, "data": b"ab"}
+    )
+    shown = sender.preview(pd.DataFrame({"n": [1]}))
+    assert shown.loc[0, "headers"] == {"X-A": "1"}
+    assert "Host" not in shown.loc[0, "curl"]
+    assert "Content-Length" not in shown.loc[0, "curl"]
+    assert shown.loc[0, "error"] == ""  # the row is sent (the magic checks this column)
+    assert shown.loc[0, "note"] == (
+        "not sent: Host, Content-Length (the framing comes from the body and the target from "
+        "the URL, as in Flux)"
+    )

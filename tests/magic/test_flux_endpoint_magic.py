@@ -7,8 +7,10 @@ import signal
 import threading
 import time
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
+import certifi
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
@@ -102,6 +104,7 @@ def test_preview_sends_nothing(
         "size",
         "curl",
         "error",
+        "note",
     ]
     assert table["body"].tolist() == ["The value is 1", "The value is 2", "The value is 3"]
     assert "nothing was sent" in capsys.readouterr().out
@@ -191,6 +194,18 @@ def test_keep_response_and_other_generated_flags(shell: Any) -> None:
 def test_no_verify_warns(shell: Any, receiver: flux_magic.Receiver) -> None:
     with pytest.warns(UserWarning, match="TLS certificates are not checked"):
         magic(shell, f"df --url {receiver.url} --no-verify --quiet")
+
+
+def test_verify_takes_a_ca_bundle_path(
+    shell: Any, receiver: flux_magic.Receiver, tmp_path: Any
+) -> None:
+    missing = tmp_path / "corporate-ca.pem"
+    with pytest.raises(UsageError, match=r"verify='.*corporate-ca\.pem' does not exist"):
+        magic(shell, f"df --url {receiver.url} --verify {missing} --quiet")
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(Path(certifi.where()).read_bytes())
+    result = magic(shell, f"df --url {receiver.url} --verify {bundle} --quiet")
+    assert result["_sent"].tolist() == ["true"] * len(result)
 
 
 def test_every_option_has_a_flag_and_a_config_default(shell: Any) -> None:
