@@ -6,8 +6,8 @@
       └─ _driver.drive: N worker coroutines on one row iterator (N = concurrency; 1 = sequential)
            └─ Sender.send: one deadline per attempt, redirects, outcome wording, retries
                 └─ Backend.exchange(hop, sink): one request, its answer's head, body -> Sink
-                     ├─ _lean.LeanBackend     http:// and https://, one keep-alive connection
-                     │                         per worker, httptools (the usual case)
+                     ├─ _lean.LeanBackend     http:// and https://, one pool of keep-alive
+                     │                         connections, httptools (the usual case)
                      ├─ _aiohttp.AiohttpBackend  concurrent mode when the lean backend cannot
                      │                         serve (proxy, URL credentials, URL policy), and
                      │                         the lean backend's hand-overs (other origins,
@@ -37,6 +37,7 @@ from ._retry import Retrier
 if TYPE_CHECKING:
     from .._options import Options
     from .._request import Request
+    from ._lean import LeanTarget
     from ._protocol import Backend, Hop
 
 __all__ = ["BACKEND", "DEFAULT_HEADERS", "Ledger", "Outcome", "backend_name", "run_transport"]
@@ -92,6 +93,7 @@ async def _send(
 
     retrier = Retrier(options, ledger, secret_values(url))
     shared: list[Backend] = []
+    pools: list[LeanTarget] = []
 
     def aiohttp_backend() -> Backend:
         from ._aiohttp import AiohttpBackend
@@ -105,6 +107,7 @@ async def _send(
             from ._lean import LeanBackend, LeanTarget
 
             target = LeanTarget(url, context)
+            pools.append(target)
 
             def keep_cookies(hop_url: str, cookies: list[str]) -> bool:
                 from ._aiohttp import AiohttpBackend
@@ -143,6 +146,8 @@ async def _send(
     finally:
         for backend in shared:
             await backend.aclose()
+        for pool in pools:
+            pool.close()
         await asyncio.sleep(0)  # let the transports just closed finish closing
 
 

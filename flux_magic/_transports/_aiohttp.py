@@ -2,6 +2,10 @@
 URL credentials, the URL policy) and for the lean backend's hand-overs (other origins,
 cookies). Redirects are not followed here: the driver follows them, the same way on every
 backend.
+
+A pooled connection the server closed while it sat idle is dropped before a request is written
+on it (``_Connector``): aiohttp itself only knows of a close once the event loop has processed
+it, and a request written on such a connection is lost ("closed before a complete answer").
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import ssl
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +23,7 @@ from yarl import URL
 from .._policy import PolicyRefused
 from ._env import env_can_matter
 from ._failures import Kind, TransportFailure, from_os_error, from_ssl_error
-from ._protocol import DEFAULT_HEADERS, Hop, Sink
+from ._protocol import DEFAULT_HEADERS, IDLE_CHECK, Hop, Sink, readable
 
 if TYPE_CHECKING:
     from .._options import Options
@@ -86,6 +91,27 @@ async def _on_sending(session: Any, ctx: Any, params: Any) -> None:
         sink.sending = True
 
 
+class _Connector(aiohttp.TCPConnector):
+    """aiohttp's connector, checking an idle connection for the server's close before reuse."""
+
+    async def _get(self, key: Any, traces: list[Any]) -> Any:
+        conns = self._conns.get(key)
+        if conns:
+            now = time.monotonic()  # aiohttp stamps idle connections with this clock
+            for entry in list(conns):
+                proto, since = entry
+                transport = proto.transport
+                if now - since <= IDLE_CHECK or transport is None:
+                    continue
+                sock = transport.get_extra_info("socket")
+                if sock is None or readable(sock.fileno()):
+                    conns.remove(entry)
+                    proto.close()
+            if not conns:
+                del self._conns[key]
+        return await super()._get(key, traces)
+
+
 class AiohttpBackend:
     """One aiohttp session shared by the workers of a send (implements ``Backend``)."""
 
@@ -94,7 +120,7 @@ class AiohttpBackend:
         trace = aiohttp.TraceConfig()
         trace.on_connection_create_end.append(_on_sending)
         trace.on_connection_reuseconn.append(_on_sending)
-        connector = aiohttp.TCPConnector(
+        connector = _Connector(
             limit=options.concurrency,
             ssl=context,
             resolver=policy.aiohttp_resolver() if policy.block_private else None,

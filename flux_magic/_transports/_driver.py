@@ -14,14 +14,23 @@ is taken exactly once; one worker is the sequential mode). For each row a worker
   a backend did not expect still becomes that row's ``_error``: in ``errors="collect"`` mode
   nothing a row's request raises escapes the send.
 
+Rows are mapped off the event loop (``RowFeed``): the mapping runs in a thread of its own, a
+batch at a time, so a slow or blocking mapping never stalls I/O. Connections keep being served
+while it runs (a server's close of an idle connection is seen when it arrives) and no request
+in flight is charged for the time the mapping took: a request's deadline starts when the
+request is sent, and the loop keeps reading its answer meanwhile.
+
 The ledger's ``abandon`` hook cancels the workers from another thread (Ctrl-C, Cancel).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .._request import FRAMING_HEADERS
@@ -35,7 +44,11 @@ if TYPE_CHECKING:
     from .._request import Request
     from ._protocol import Backend, Ledger
 
-__all__ = ["SendState", "Sender", "drive", "over_cap"]
+__all__ = ["RowFeed", "SendState", "Sender", "drive", "over_cap"]
+
+#: A batch of mapped rows ends after this many rows or this many seconds of mapping.
+_BATCH_ROWS = 256
+_BATCH_SECONDS = 0.002
 
 
 def over_cap(cap: int) -> str:
@@ -182,6 +195,46 @@ class SendState:
             self.handed_over = True
 
 
+def _take(source: Iterator[tuple[int, Request]]) -> tuple[list[tuple[int, Request]], bool]:
+    """Map the next rows (in the mapping thread): a batch, and whether ``source`` ended."""
+    batch: list[tuple[int, Request]] = []
+    end = time.monotonic() + _BATCH_SECONDS
+    for item in source:
+        batch.append(item)
+        if len(batch) >= _BATCH_ROWS or time.monotonic() >= end:
+            return batch, False
+    return batch, True
+
+
+class RowFeed:
+    """The workers' shared supply of mapped rows: ``source`` is iterated in one thread of its
+    own (the mapping runs there, never on the event loop), a batch at a time; each row is
+    handed to exactly one worker."""
+
+    def __init__(self, source: Iterator[tuple[int, Request]]) -> None:
+        self.source = source
+        self.ready: collections.deque[tuple[int, Request]] = collections.deque()
+        self.ended = False
+        self.lock = asyncio.Lock()
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="flux_magic-map")
+        self.loop = asyncio.get_running_loop()
+
+    async def next(self) -> tuple[int, Request] | None:
+        """The next mapped row, or None when there are no more."""
+        ready = self.ready
+        if ready:
+            return ready.popleft()
+        async with self.lock:  # one batch is mapped at a time; the others wait for it
+            while not ready and not self.ended:
+                batch, self.ended = await self.loop.run_in_executor(self.thread, _take, self.source)
+                ready.extend(batch)
+            return ready.popleft() if ready else None
+
+    def close(self) -> None:
+        """Let the mapping thread go (a mapping still running ends on its own)."""
+        self.thread.shutdown(wait=False, cancel_futures=True)
+
+
 async def drive(
     source: Iterator[tuple[int, Request]],
     ledger: Ledger,
@@ -190,8 +243,22 @@ async def drive(
     make_sender: Callable[[], Sender],
 ) -> None:
     """Run ``options.concurrency`` workers over ``source`` until it ends or the send stops."""
+    feed = RowFeed(source)
+    try:
+        await _drive(feed, ledger, options, retrier, make_sender)
+    finally:
+        feed.close()
+
+
+async def _drive(
+    feed: RowFeed,
+    ledger: Ledger,
+    options: Options,
+    retrier: Retrier,
+    make_sender: Callable[[], Sender],
+) -> None:
     workers = [
-        asyncio.create_task(_work(make_sender(), source, ledger, retrier))
+        asyncio.create_task(_work(make_sender(), feed, ledger, retrier))
         for _ in range(options.concurrency)
     ]
     loop = asyncio.get_running_loop()
@@ -213,19 +280,23 @@ async def drive(
             await asyncio.gather(*workers, return_exceptions=True)
 
 
-async def _work(
-    sender: Sender, source: Iterator[tuple[int, Request]], ledger: Ledger, retrier: Retrier
-) -> None:
+async def _work(sender: Sender, feed: RowFeed, ledger: Ledger, retrier: Retrier) -> None:
     try:
         if not retrier.active:
-            for position, req in source:  # one shared iterator: each row is taken once
+            while (row := await feed.next()) is not None:  # each row is taken once
+                if ledger.stopping:  # mapped before the stop: it stays "not sent", truly
+                    return
+                position, req = row
                 ledger.begin(position)
                 attempt = await sender.send(req)
                 ledger.finish(position, attempt.outcome)
                 if ledger.stopping:
                     return
             return
-        for position, req in source:
+        while (row := await feed.next()) is not None:
+            if ledger.stopping:
+                return
+            position, req = row
             done = await retrier.run_async(position, req, sender.send)
             if done is not None:
                 ledger.finish(position, done[0], done[1])

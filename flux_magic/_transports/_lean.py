@@ -1,17 +1,26 @@
-"""The lean HTTP/1.1 backend: one keep-alive connection per worker, answers parsed by httptools.
+"""The lean HTTP/1.1 backend: keep-alive connections shared by the workers, answers parsed by
+httptools.
 
 Used for ``http://`` and ``https://`` targets without proxy, URL credentials or URL policy (see
-``usable``), in sequential and concurrent mode: each worker owns one connection (an
-``asyncio.Protocol`` feeding ``httptools.HttpResponseParser``; TLS through asyncio with the
-send's ``ssl.SSLContext``, SNI and ALPN ``http/1.1``) and sends one request at a time on it, no
-pipelining. The request is the head (method, path, ``Host``, ``DEFAULT_HEADERS``, the mapping's
-headers, ``Content-Length``) and the body in one write. The answer's body goes to the ``Sink``.
+``usable``), in sequential and concurrent mode. A connection is an ``asyncio.Protocol`` feeding
+``httptools.HttpResponseParser`` (TLS through asyncio with the send's ``ssl.SSLContext``, SNI
+and ALPN ``http/1.1``) and carries one request at a time, no pipelining. The request is the head
+(method, path, ``Host``, ``DEFAULT_HEADERS``, the mapping's headers, ``Content-Length``) and the
+body in one write. The answer's body goes to the ``Sink``.
 
-A connection is reused only when the answer was complete, the server allows keep-alive, and
-nothing else arrived: bytes nobody asked for (an extra answer in the same packet) or the
-server's close make it unusable, and an idle connection with anything to read is replaced
-before a request is written (checked with ``poll``, which works at any descriptor number).
-Answer heads are capped at ``MAX_HEAD`` bytes; an upgrade (``101``, ``Upgrade``) fails the row.
+Idle connections wait in one pool per send (``LeanTarget.idle``), taken last-in first-out: a
+worker takes the most recently used one and opens a new one only when none is idle, so the
+pool grows to the number of requests actually in flight, not to the number of workers. With
+``rate=`` that is a few warm connections, each idle about ``1 / rate`` seconds, rather than one
+per worker idle ``concurrency / rate`` seconds (long enough for some servers to drop a request
+written on it).
+
+A connection goes back to the pool only when the answer was complete, the server allows
+keep-alive, and nothing else arrived: bytes nobody asked for (an extra answer in the same
+packet) or the server's close make it unusable, and an idle connection with anything to read
+is replaced before a request is written (checked with ``poll``, which works at any descriptor
+number). Answer heads are capped at ``MAX_HEAD`` bytes; an upgrade (``101``, ``Upgrade``) fails
+the row.
 
 The lean backend serves only the send's own origin; other redirect targets and everything
 after the server sets a cookie go to the fallback backend (aiohttp), chosen by the driver.
@@ -21,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import select
 import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -30,7 +38,7 @@ import httptools
 from yarl import URL
 
 from ._failures import Kind, TransportFailure, from_os_error
-from ._protocol import DEFAULT_HEADERS, Hop, Sink
+from ._protocol import DEFAULT_HEADERS, IDLE_CHECK, Hop, Sink, readable
 
 if TYPE_CHECKING:
     from ._protocol import Backend
@@ -42,9 +50,6 @@ MAX_HEAD = 64 * 1024
 #: Request headers that change how the exchange goes: such rows go to the fallback.
 _FRAMING = frozenset({"Expect", "Upgrade", "Connection"})
 _DEFAULT_NAMES = frozenset(DEFAULT_HEADERS)
-#: An idle connection is checked for a close (or stray bytes) before reuse when it has been
-#: idle longer than this (seconds); within it, the event loop has just read the socket.
-_IDLE_CHECK = 0.002
 #: Above this size the body is written on its own rather than copied into one buffer.
 _JOIN_LIMIT = 64 * 1024
 
@@ -117,12 +122,7 @@ class _Conn(asyncio.Protocol):
         nobody asked for) that the event loop has not processed yet."""
         if self.fd < 0:
             return self.transport is None
-        try:
-            poller = select.poll()
-            poller.register(self.fd, select.POLLIN | select.POLLPRI)
-            return bool(poller.poll(0))
-        except (OSError, ValueError):
-            return True
+        return readable(self.fd)
 
     def _done(self) -> None:
         waiter = self.waiter
@@ -258,6 +258,26 @@ class LeanTarget:
         head = f"POST {parsed.raw_path_qs} HTTP/1.1\r\nHost: {parsed.host_port_subcomponent}\r\n"
         self.prefix = head.encode("utf-8")
         self.head = self.prefix + _lines(DEFAULT_HEADERS)
+        #: Idle keep-alive connections, the most recently used last.
+        self.idle: list[_Conn] = []
+
+    def take(self, now: float) -> _Conn | None:
+        """The most recently used idle connection still usable, or None. One the server has
+        closed while idle (its close arrived before a request was written) is dropped here."""
+        idle = self.idle
+        while idle:
+            conn = idle.pop()
+            if conn.closed or (now - conn.idle_since > IDLE_CHECK and conn.stale()):
+                conn.close()
+                continue
+            return conn
+        return None
+
+    def close(self) -> None:
+        """Close every idle connection (the send is over)."""
+        for conn in self.idle:
+            conn.close(abort=False)
+        self.idle.clear()
 
     def serves(self, hop: Hop) -> bool:
         """Whether this backend can send ``hop``: its own URL, a plain POST, usual headers."""
@@ -279,7 +299,8 @@ class LeanTarget:
 
 
 class LeanBackend:
-    """One worker's connection to the target (implements ``Backend``)."""
+    """One worker's way to the target, through its pool (implements ``Backend``); ``conn`` is
+    the connection of the exchange in progress, if any."""
 
     def __init__(self, target: LeanTarget) -> None:
         self.target = target
@@ -304,24 +325,17 @@ class LeanBackend:
         return conn
 
     async def exchange(self, hop: Hop, sink: Sink) -> None:
-        data = self.target.encode(hop)
-        conn = self.conn
-        # A connection the server has closed while idle is noticed here (its close arrived
-        # before this request was written) and replaced before anything is sent. A request is
-        # never written twice: once written, a failure is "maybe sent", left to the retry
-        # rules, because an empty read cannot tell an idle close racing with the write from a
-        # server that took the request and then dropped the connection.
-        loop = self.loop
-        if (
-            conn is not None
-            and not conn.closed
-            and loop.time() - conn.idle_since > _IDLE_CHECK
-            and conn.stale()
-        ):
-            conn.close()
-        if conn is None or conn.closed:
-            self.conn = None
-            conn = self.conn = await self._connect()
+        target = self.target
+        data = target.encode(hop)
+        # A connection the server has closed while idle is noticed when it is taken (its close
+        # arrived before this request was written) and replaced before anything is sent. A
+        # request is never written twice: once written, a failure is "maybe sent", left to the
+        # retry rules, because an empty read cannot tell an idle close racing with the write
+        # from a server that took the request and then dropped the connection.
+        conn = target.take(self.loop.time())
+        if conn is None:
+            conn = await self._connect()
+        self.conn = conn
         waiter = conn.begin(sink)
         transport = conn.transport
         assert transport is not None
@@ -351,6 +365,9 @@ class LeanBackend:
         elif not conn.keep_alive:
             conn.close(abort=False)
             self.conn = None
+        else:
+            self.conn = None
+            target.idle.append(conn)
 
     async def aclose(self) -> None:
         if self.conn is not None:

@@ -7,6 +7,7 @@ deadline, redirects, retries, failure wording) is the driver's, written once for
 
 from __future__ import annotations
 
+import select
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
@@ -16,6 +17,7 @@ from .. import __version__
 __all__ = [
     "ANSWERED",
     "DEFAULT_HEADERS",
+    "IDLE_CHECK",
     "MAYBE_SENT",
     "NOT_SENT",
     "Attempt",
@@ -24,7 +26,27 @@ __all__ = [
     "Ledger",
     "Outcome",
     "Sink",
+    "readable",
 ]
+
+#: An idle pooled connection is checked for a close (or stray bytes) before reuse when it has
+#: been idle longer than this (seconds); within it, the event loop has just read the socket.
+IDLE_CHECK = 0.002
+
+
+def readable(fd: int) -> bool:
+    """Whether the idle connection on ``fd`` has something to read: the server's close (its FIN
+    already arrived) or bytes nobody asked for. Either way it must not carry a request.
+    (``poll`` works at any descriptor number, unlike ``select``.)"""
+    if fd < 0:
+        return True
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
+
 
 #: Sent with every request unless the mapping sets them. No Content-Type is added, as in Flux.
 DEFAULT_HEADERS = {
