@@ -31,7 +31,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._request import FRAMING_HEADERS
 from ._failures import Kind, TransportFailure, attempt_for
@@ -195,26 +195,45 @@ class SendState:
             self.handed_over = True
 
 
-def _take(source: Iterator[tuple[int, Request]]) -> tuple[list[tuple[int, Request]], bool]:
-    """Map the next rows (in the mapping thread): a batch, and whether ``source`` ended."""
-    batch: list[tuple[int, Request]] = []
+class _Batch(NamedTuple):
+    rows: list[tuple[int, Request]]
+    #: ``source`` ended (or raised ``error``)
+    ended: bool
+    error: BaseException | None
+    #: the send began stopping while this batch was mapped (a mapping failure in strict
+    #: mode): its rows come before the failure and go out, as they would have unread ahead
+    owed: bool
+
+
+def _take(source: Iterator[tuple[int, Request]], ledger: Ledger) -> _Batch:
+    """Map the next rows (in the mapping thread)."""
+    rows: list[tuple[int, Request]] = []
     end = time.monotonic() + _BATCH_SECONDS
-    for item in source:
-        batch.append(item)
-        if len(batch) >= _BATCH_ROWS or time.monotonic() >= end:
-            return batch, False
-    return batch, True
+    stopping = ledger.stopping
+    try:
+        for item in source:
+            rows.append(item)
+            if len(rows) >= _BATCH_ROWS or time.monotonic() >= end:
+                return _Batch(rows, False, None, False)
+    except BaseException as exc:  # the mapping's KeyboardInterrupt, the first-rows rule
+        return _Batch(rows, True, exc, False)
+    return _Batch(rows, True, None, not stopping and ledger.stopping)
 
 
 class RowFeed:
     """The workers' shared supply of mapped rows: ``source`` is iterated in one thread of its
     own (the mapping runs there, never on the event loop), a batch at a time; each row is
-    handed to exactly one worker."""
+    handed to exactly one worker. What the mapping raised is raised once the rows mapped before
+    it are handed out."""
 
-    def __init__(self, source: Iterator[tuple[int, Request]]) -> None:
+    def __init__(self, source: Iterator[tuple[int, Request]], ledger: Ledger) -> None:
         self.source = source
+        self.ledger = ledger
         self.ready: collections.deque[tuple[int, Request]] = collections.deque()
         self.ended = False
+        self.error: BaseException | None = None
+        #: positions to send even though the send is stopping (see ``_Batch.owed``)
+        self.owed: set[int] = set()
         self.lock = asyncio.Lock()
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="flux_magic-map")
         self.loop = asyncio.get_running_loop()
@@ -226,9 +245,24 @@ class RowFeed:
             return ready.popleft()
         async with self.lock:  # one batch is mapped at a time; the others wait for it
             while not ready and not self.ended:
-                batch, self.ended = await self.loop.run_in_executor(self.thread, _take, self.source)
-                ready.extend(batch)
-            return ready.popleft() if ready else None
+                batch = await self.loop.run_in_executor(
+                    self.thread, _take, self.source, self.ledger
+                )
+                self.ended, self.error = batch.ended, batch.error
+                if batch.owed:
+                    self.owed.update(position for position, _ in batch.rows)
+                ready.extend(batch.rows)
+            if ready:
+                return ready.popleft()
+            if self.error is not None:
+                error, self.error = self.error, None
+                raise error
+            return None
+
+    def goes(self, position: int) -> bool:
+        """Whether a row taken from the feed is sent: not once the send is stopping, unless
+        it was mapped before the mapping failure that stopped it."""
+        return not self.ledger.stopping or position in self.owed
 
     def close(self) -> None:
         """Let the mapping thread go (a mapping still running ends on its own)."""
@@ -243,7 +277,7 @@ async def drive(
     make_sender: Callable[[], Sender],
 ) -> None:
     """Run ``options.concurrency`` workers over ``source`` until it ends or the send stops."""
-    feed = RowFeed(source)
+    feed = RowFeed(source, ledger)
     try:
         await _drive(feed, ledger, options, retrier, make_sender)
     finally:
@@ -284,23 +318,24 @@ async def _work(sender: Sender, feed: RowFeed, ledger: Ledger, retrier: Retrier)
     try:
         if not retrier.active:
             while (row := await feed.next()) is not None:  # each row is taken once
-                if ledger.stopping:  # mapped before the stop: it stays "not sent", truly
-                    return
                 position, req = row
+                if not feed.goes(position):  # mapped ahead of a stop: "not sent", truly
+                    return
                 ledger.begin(position)
                 attempt = await sender.send(req)
                 ledger.finish(position, attempt.outcome)
-                if ledger.stopping:
+                if ledger.stopping and not feed.owed:
                     return
             return
         while (row := await feed.next()) is not None:
-            if ledger.stopping:
-                return
             position, req = row
-            done = await retrier.run_async(position, req, sender.send)
+            if not feed.goes(position):
+                return
+            owed = position in feed.owed
+            done = await retrier.run_async(position, req, sender.send, owed=owed)
             if done is not None:
                 ledger.finish(position, done[0], done[1])
-            if ledger.stopping:
+            if ledger.stopping and not feed.owed:
                 return
     finally:
         await sender.close()

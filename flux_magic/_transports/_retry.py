@@ -175,17 +175,26 @@ class Retrier:
 
     # -- one row --------------------------------------------------------------------------
     async def run_async(
-        self, position: int, req: Request, send: Callable[[Request], Awaitable[Attempt]]
+        self,
+        position: int,
+        req: Request,
+        send: Callable[[Request], Awaitable[Attempt]],
+        *,
+        owed: bool = False,
     ) -> tuple[Outcome, int] | None:
-        """Send one row with pacing and retries; None if the send stopped before it went."""
+        """Send one row with pacing and retries; None if the send stopped before it went.
+        An ``owed`` row (mapped before the mapping failure that stopped the send) makes its
+        first attempt even so."""
         if self.idempotency_key:
             req = with_idempotency_key(req, self.ledger.idempotency_key(position))
         tries: list[Attempt] = []
 
         async def once() -> Attempt:
+            first_owed = owed and not tries
             if self.pacer is not None:
-                await self.sleep_async(self.pacer.reserve())
-            if self.ledger.stopping:
+                wait = self.pacer.reserve()
+                await (asyncio.sleep(wait) if first_owed else self.sleep_async(wait))
+            if self.ledger.stopping and not first_owed:
                 raise Stopped
             if not tries:
                 self.ledger.begin(position)
