@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 
-from ._errors import UsageError
+from ._errors import EndpointError, SendInterrupted, UsageError
+from ._frames import DASK, frame_kind, require, to_pandas
 from ._options import Options
 from ._preview import preview_frame
 from ._request import check_url
@@ -102,43 +103,130 @@ class Sender:
         self.url = url
         self.map_fn = map_fn
         self.options = options
-        self.result: pd.DataFrame | None = None
+        self.result: Any = None
 
+    @overload
     def __call__(
         self,
         df: pd.DataFrame,
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-    ) -> pd.DataFrame:
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def __call__(
+        self, df: Any, *, progress: ProgressCallback | None = None, cancel: Any = None
+    ) -> Any: ...
+
+    def __call__(
+        self,
+        df: Any,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: Any = None,
+    ) -> Any:
         """Send every row of ``df``; return it with ``_status``, ``_sent`` and ``_error``.
+
+        ``df`` may be a pandas or Polars DataFrame (or a Polars LazyFrame, collected once);
+        the result is of the same library. For a Dask DataFrame the result is a lazy Dask
+        DataFrame: building it sends nothing, each ``compute()`` sends every row (again); its
+        ``cancel`` may be a ``distributed.Event``. ``sender.send(ddf)`` sends at once instead.
 
         ``progress(done, total, sent, failed)`` is called from this thread about ten times a
         second and once at the end. Setting ``cancel`` (a ``threading.Event``) stops the send
         promptly; the result still has every row. Ctrl-C raises ``SendInterrupted``, whose
         ``result`` (also ``self.result``) has every row.
         """
-        from ._errors import EndpointError, SendInterrupted
+        kind = frame_kind(df)
+        if kind == DASK:
+            if progress is not None:
+                raise UsageError(
+                    "sender(ddf) builds a lazy result and sends nothing yet, so there is no "
+                    "progress to report; use sender.send(ddf, progress=...) to send at once."
+                )
+            require(DASK)
+            from ._dask import lazy_send
 
-        frame = check_frame(df)
+            check_frame(df._meta)
+            return lazy_send(df, self.map_fn, self.url, self.options, cancel=cancel)
+        if kind is None:
+            check_frame(df)  # explains what is wrong with it
+        frame, back = to_pandas(df)
         try:
-            self.result = send_frame(
-                frame, self.map_fn, self.url, self.options, progress=progress, cancel=cancel
+            self.result = back(
+                send_frame(
+                    check_frame(frame),
+                    self.map_fn,
+                    self.url,
+                    self.options,
+                    progress=progress,
+                    cancel=cancel,
+                )
             )
         except (EndpointError, SendInterrupted) as exc:
+            exc.result = self.result = back(exc.result)
+            raise
+        return self.result
+
+    def send(
+        self,
+        df: Any,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Any:
+        """Send every row of ``df`` now, whatever its library; a Dask result comes as pandas.
+
+        For pandas and Polars frames this is ``sender(df)``. A Dask DataFrame is computed at
+        once (on the ``dask.distributed`` client when there is one, else partition after
+        partition here), with ``progress`` per finished partition; ``cancel`` and Ctrl-C stop
+        every partition promptly, and the result accounts for every row.
+
+        Examples
+        --------
+        >>> import flux_magic, pandas as pd
+        >>> with flux_magic.Receiver() as rx:
+        ...     send = flux_magic.endpoint(url=rx.url)(lambda r: {"headers": {}, "data": b"x"})
+        ...     send.send(pd.DataFrame({"v": [1, 2]}))["_sent"].tolist()
+        ['true', 'true']
+        """
+        if frame_kind(df) != DASK:
+            return self(df, progress=progress, cancel=cancel)
+        require(DASK)
+        from ._dask import send_now
+
+        try:
+            self.result = send_now(
+                df, self.map_fn, self.url, self.options, progress=progress, cancel=cancel
+            )
+        except SendInterrupted as exc:
             self.result = exc.result
             raise
         return self.result
 
-    def preview(self, df: pd.DataFrame, n: int = 10, *, reveal: bool = False) -> pd.DataFrame:
+    def preview(self, df: Any, n: int = 10, *, reveal: bool = False) -> Any:
         """The requests the first ``n`` rows would make; nothing is sent.
 
         Columns: row, method, url, headers, body, size, curl, error. Secrets are masked
-        unless ``reveal=True`` (for a paste-able curl command).
+        unless ``reveal=True`` (for a paste-able curl command). A Polars frame gives a Polars
+        table; a Dask DataFrame is read from its first partition only.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise UsageError(f"n must be a whole number >= 0, not {n!r}.")
-        return preview_frame(check_frame(df), self.map_fn, self.url, n, reveal=reveal)
+        kind = frame_kind(df)
+        back: Callable[[Any], Any] | None = None
+        if kind == DASK:
+            require(DASK)
+            from ._dask import preview_head
+
+            head = preview_head(df, n)
+        else:
+            if kind is None:
+                check_frame(df)  # explains what is wrong with it
+            head, back = to_pandas(df, head=n)
+        table = preview_frame(check_frame(head), self.map_fn, self.url, n, reveal=reveal)
+        return back(table) if back is not None else table
 
     def __repr__(self) -> str:
         name = getattr(self.map_fn, "__name__", type(self.map_fn).__name__)

@@ -32,7 +32,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import tenacity
 
@@ -46,6 +46,7 @@ __all__ = [
     "MAX_WAIT",
     "Attempt",
     "Pacer",
+    "Pacing",
     "Retrier",
     "Stopped",
     "parse_retry_after",
@@ -101,6 +102,12 @@ def with_idempotency_key(req: Request, key: str) -> Request:
     return req._replace(headers={**req.headers, "Idempotency-Key": key})
 
 
+class Pacing(Protocol):
+    """A rate clock: ``reserve()`` takes the next slot and says how long to wait for it."""
+
+    def reserve(self) -> float: ...
+
+
 class Pacer:
     """At most ``rate`` request starts per second, across every worker and thread."""
 
@@ -125,7 +132,8 @@ class Retrier:
         self.retries = options.retries
         self.retry_unknown = options.retry_unknown
         self.idempotency_key = options.idempotency_key
-        self.pacer = Pacer(options.rate) if options.rate else None
+        shared: Pacing | None = getattr(ledger, "pacer", None)  # e.g. a Dask cluster's clock
+        self.pacer: Pacing | None = shared or (Pacer(options.rate) if options.rate else None)
         self.ledger = ledger
         self._secrets = secrets
         jitter = tenacity.wait_random(0, options.backoff)

@@ -26,6 +26,7 @@ from ._errors import EndpointError, MappingError, SendInterrupted
 from ._identity import idempotency_keys, row_identities
 from ._options import Options
 from ._request import Request, build_request, describe_row
+from ._retry import Pacing
 from ._rows import iter_rows
 from ._secrets import mask_text, mask_url, secret_values
 from ._transport import Outcome, run_transport
@@ -56,6 +57,7 @@ class Run:
         url: str,
         *,
         identities: list[str] | None = None,
+        pacer: Pacing | None = None,
     ) -> None:
         self.total = total
         self.options = options
@@ -89,6 +91,8 @@ class Run:
         #: Stable per-row identities (``_identity.row_identities``), when a feature needs them.
         self.identities = identities
         self._keys: list[str] | None = None
+        #: The rate clock to use instead of one of this send's own (a Dask cluster's).
+        self.pacer = pacer
 
     # -- what transports call ---------------------------------------------------------
     @property
@@ -215,13 +219,15 @@ def send_frame(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     scope: str = "",
+    pacer: Pacing | None = None,
 ) -> pd.DataFrame:
     """Send one request per row of ``df`` and return the result DataFrame.
 
-    ``scope`` keeps the identities of equal rows in different scopes (Dask partitions) apart.
+    ``scope`` keeps the identities of equal rows in different scopes (Dask partitions) apart;
+    ``pacer`` replaces the send's own rate clock (one shared by a Dask cluster's tasks).
     """
     identities = row_identities(df, scope=scope) if options.idempotency_key else None
-    run = Run(len(df), options, df.index, url, identities=identities)
+    run = Run(len(df), options, df.index, url, identities=identities, pacer=pacer)
     if cancel is not None and cancel.is_set():
         run.stop("cancelled")  # cancelled before it began: nothing goes
     if run.total == 0 or run.stopping:
