@@ -33,6 +33,7 @@ from traitlets.config import Configurable
 
 from ._endpoint import endpoint
 from ._errors import EndpointError, FluxMagicError, SendInterrupted
+from ._frames import frame_rows, is_frame
 from ._mapping import MappingSourceError, compile_mapping
 from ._options import OPTION_DOCS, Options
 from ._request import describe_row
@@ -230,19 +231,20 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
                 n = self.preview_rows if args.preview < 0 else args.preview
                 table = sender.preview(df, n=n)
                 if not quiet:
+                    rows = frame_rows(df)  # None for Dask and LazyFrames: not counted
                     print(
-                        f"Preview of {min(n, len(df)):,} of {len(df):,} requests to "
-                        f"{mask_url(url)}; nothing was sent."
+                        f"Preview of {len(table):,}{f' of {rows:,}' if rows is not None else ''}"
+                        f" requests to {mask_url(url)}; nothing was sent."
                     )
                 return self._store(out, table)
-            if len(df):
-                first = sender.preview(df, n=1)["error"].iloc[0]
+            if frame_rows(df) != 0:
+                first = sender.preview(df, n=1)["error"][0]
                 if first:
                     raise UsageError(f"{MAGIC}: {first} Nothing was sent.")
         bar = _Progress(after=self.progress_after, enabled=not quiet)
         started = time.perf_counter()
         try:
-            result = sender(df, progress=bar)
+            result = sender.send(df, progress=bar)
         except SendInterrupted as exc:
             bar.close()
             name = out or PARTIAL_NAME
@@ -304,9 +306,9 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
 # -- helpers: the DataFrame, the mapping function, errors, progress ---------------------------
 
 
-def _frame(name: str, namespace: dict[str, Any]) -> pd.DataFrame:
+def _frame(name: str, namespace: dict[str, Any]) -> Any:
     if name not in namespace:
-        frames = [k for k, v in namespace.items() if isinstance(v, pd.DataFrame)]
+        frames = [k for k, v in namespace.items() if is_frame(v)]
         public = [k for k in frames if not k.startswith("_")]
         close = difflib.get_close_matches(name, frames, n=3) or difflib.get_close_matches(
             name, [k for k in namespace if not k.startswith("_")], n=3
@@ -324,8 +326,11 @@ def _frame(name: str, namespace: dict[str, Any]) -> pd.DataFrame:
             f"{MAGIC}: {name!r} is a pandas Series, not a DataFrame; use {name}.to_frame() "
             "or select with df[[column]]."
         )
-    if not isinstance(value, pd.DataFrame):
-        raise UsageError(f"{MAGIC}: {name!r} is a {type(value).__name__}, not a pandas DataFrame.")
+    if not is_frame(value):
+        raise UsageError(
+            f"{MAGIC}: {name!r} is a {type(value).__name__}, not a DataFrame "
+            "(pandas, Polars or Dask)."
+        )
     return value
 
 

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ._frames import PANDAS, frame_kind, to_pandas
 from ._request import describe_row
 from ._secrets import mask_url
 
@@ -128,6 +129,8 @@ def _first_error(result: pd.DataFrame) -> str:
 
 def summarize(result: pd.DataFrame, elapsed: float = 0.0) -> SendSummary:
     """Count what a result DataFrame says about its send (no network, no display)."""
+    if frame_kind(result) != PANDAS:  # a Polars result
+        result = to_pandas(result)[0]
     status = [str(s) for s in result["_status"].tolist()]
     sent_flags = [s == "true" for s in result["_sent"].tolist()]
     errors = [str(e) for e in result["_error"].tolist()] if "_error" in result.columns else []

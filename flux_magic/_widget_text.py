@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._frames import DASK, frame_kind, frame_rows, is_frame
 from ._options import Options
 from ._secrets import mask_headers, mask_url
 
@@ -28,6 +29,7 @@ __all__ = [
     "preview_html",
     "progress_text",
     "result_html",
+    "rows_text",
     "scrub",
     "send_label",
     "short_error",
@@ -59,14 +61,25 @@ def short_error(exc: BaseException) -> str:
     return scrub(text)
 
 
-def dataframe_names(namespace: Mapping[str, Any]) -> list[tuple[str, int]]:
-    """The public names bound to DataFrames in ``namespace``, with their row counts, sorted."""
+def dataframe_names(namespace: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The public names bound to DataFrames (pandas, Polars, Dask) in ``namespace``, each with
+    its size as text ("3 rows"; Dask and lazy frames are not counted), sorted."""
     found = [
-        (name, len(value))
+        (name, rows_text(value))
         for name, value in list(namespace.items())
-        if isinstance(value, pd.DataFrame) and not name.startswith("_")
+        if is_frame(value) and not name.startswith("_")
     ]
     return sorted(found, key=lambda item: item[0].lower())
+
+
+def rows_text(df: Any) -> str:
+    """ "3 rows", or what a frame is when counting its rows would mean computing it."""
+    rows = frame_rows(df)
+    if rows is not None:
+        return f"{rows:,} rows"
+    if frame_kind(df) == DASK:
+        return f"Dask, {df.npartitions:,} partitions"
+    return "lazy"
 
 
 def find_name(namespace: Mapping[str, Any], obj: object) -> str | None:
@@ -77,8 +90,10 @@ def find_name(namespace: Mapping[str, Any], obj: object) -> str | None:
     return None
 
 
-def send_label(rows: int) -> str:
-    """The Send button's text: ``"Send 1,234 requests"``."""
+def send_label(rows: int | None) -> str:
+    """The Send button's text: ``"Send 1,234 requests"`` (``"Send"`` when not counted)."""
+    if rows is None:
+        return "Send"
     return f"Send {rows:,} request{'' if rows == 1 else 's'}"
 
 
@@ -119,11 +134,12 @@ def _table(head: list[str], rows: list[tuple[str, list[str]]], css_class: str) -
     return "".join(out)
 
 
-def preview_html(preview: pd.DataFrame, total_rows: int) -> str:
+def preview_html(preview: pd.DataFrame, total_rows: int | None) -> str:
     """The preview as an HTML table; rows whose mapping failed are highlighted in red."""
     errors = int((preview["error"].astype(str) != "").sum()) if "error" in preview else 0
     shown = len(preview)
-    summary = f"First {shown:,} of {total_rows:,} requests (nothing sent)."
+    of = f" of {total_rows:,}" if total_rows is not None else ""
+    summary = f"First {shown:,}{of} requests (nothing sent)."
     if errors:
         summary += f" {errors} with a mapping error, highlighted."
     rows: list[tuple[str, list[str]]] = []

@@ -32,6 +32,7 @@ import pandas as pd
 from . import _widget_text as text
 from ._endpoint import Sender, endpoint
 from ._errors import EndpointError, FluxMagicError, SendInterrupted, UsageError
+from ._frames import DASK, frame_kind, frame_rows, is_frame, to_pandas
 from ._mapping import (
     DEFAULT_MAPPING,
     MappingSourceError,
@@ -423,9 +424,9 @@ verify, max_redirects, max_response_bytes, keep_response :
         current = self.df_picker.value
         options: list[tuple[str, str]] = []
         if self._given is not None and text.find_name(self.namespace, self._given) is None:
-            options.append((f"(passed in) — {len(self._given):,} rows", _GIVEN))
+            options.append((f"(passed in) — {text.rows_text(self._given)}", _GIVEN))
         options += [
-            (f"{name} — {rows:,} rows", name) for name, rows in text.dataframe_names(self.namespace)
+            (f"{name} — {rows}", name) for name, rows in text.dataframe_names(self.namespace)
         ]
         keys = [key for _, key in options]
         if current not in keys:
@@ -552,7 +553,7 @@ verify, max_redirects, max_response_bytes, keep_response :
             self._say(text.short_error(exc), error=True)
             return
         self.preview_frame = preview
-        self.preview_table.value = text.preview_html(preview, len(df))
+        self.preview_table.value = text.preview_html(preview, frame_rows(df))
         if self._notes:
             self._say(" ".join(self._notes))
 
@@ -563,12 +564,13 @@ verify, max_redirects, max_response_bytes, keep_response :
         sender, df = self._build()
         if sender is None or df is None or not self._check_output_name():
             return
-        if len(df) > self.confirm_above:
+        rows = frame_rows(df)  # None for a Dask DataFrame: every row, not counted here
+        if rows is None or rows > self.confirm_above:
             self.confirm_text.value = (
-                f"Really send <b>{len(df):,}</b> requests to "
+                f"Really send <b>{'every row' if rows is None else f'{rows:,}'}</b> requests to "
                 f"<code>{html.escape(mask_url(self.url_text.value.strip()))}</code>? "
             )
-            self.confirm_button.description = f"Yes, {text.send_label(len(df)).lower()}"
+            self.confirm_button.description = f"Yes, {text.send_label(rows).lower()}"
             self.confirm_box.layout.display = "flex"
             return
         self._start(sender, df)
@@ -624,7 +626,7 @@ verify, max_redirects, max_response_bytes, keep_response :
         if key == _GIVEN:
             return self._given
         value = self.namespace.get(key)
-        return value if isinstance(value, pd.DataFrame) else None
+        return value if is_frame(value) else None
 
     def _df_name(self) -> str:
         key = self.df_picker.value
@@ -635,7 +637,7 @@ verify, max_redirects, max_response_bytes, keep_response :
 
     def _update_send_label(self) -> None:
         df = self._selected_df()
-        self.send_button.description = text.send_label(len(df)) if df is not None else "Send"
+        self.send_button.description = text.send_label(frame_rows(df)) if df is not None else "Send"
 
     def _check_url(self) -> bool:
         url = self.url_text.value.strip()
@@ -700,6 +702,8 @@ verify, max_redirects, max_response_bytes, keep_response :
                 warnings.simplefilter("always")
                 ep = endpoint(self.url_text.value.strip(), **self.options())
             sender = ep(fn)
+            if frame_kind(df) != DASK:  # a Polars frame: shown and sent as its pandas form
+                df = to_pandas(df)[0]
         except (FluxMagicError, UsageError) as exc:
             self._say(text.short_error(exc), error=True)
             return None, None
@@ -717,7 +721,7 @@ verify, max_redirects, max_response_bytes, keep_response :
             self._say("a send is already running.", error=True)
             return
         self._cancel = threading.Event()
-        total = len(df)
+        total = frame_rows(df) or 0  # a Dask send reports its total with the first progress
         self._counts = (0, total, 0, 0)
         self._forget_preview()
         self.result_table.value = ""
@@ -768,7 +772,7 @@ verify, max_redirects, max_response_bytes, keep_response :
         result: pd.DataFrame | None = None
         message, error = "", False
         try:
-            result = sender(df, progress=self._on_progress, cancel=cancel)
+            result = sender.send(df, progress=self._on_progress, cancel=cancel)
         except EndpointError as exc:
             result = exc.result
             message = (
@@ -784,7 +788,7 @@ verify, max_redirects, max_response_bytes, keep_response :
         try:
             if result is not None:
                 elapsed = time.monotonic() - self._started
-                self._present(result, name, len(df), elapsed, cancel, cell)
+                self._present(result, name, len(result), elapsed, cancel, cell)
             if message:
                 self._say(message, error=error)
         except Exception as exc:
