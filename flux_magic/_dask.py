@@ -11,12 +11,13 @@ task. The row identities that derive Idempotency-Keys carry the partition number
 that Dask runs again (a worker died) sends the same keys.
 
 ``rate`` holds for the whole cluster: the send's clock lives on the scheduler. A task asks the
-scheduler (``Client.run_on_scheduler``, one round trip) for the next free slots, which are
-``1 / rate`` s apart for all tasks of the send; it hands them out to its requests and asks
-again when they are used up. The scheduler runs one event loop, so no two tasks get the same
-slot. Accuracy: starts are spaced by ``1 / rate`` up to the difference of the round trips of
-two tasks (about a millisecond on one machine), so any one-second window holds at most about
-``rate + 1`` starts; slots of a task that ends unused are lost (fewer requests, never more).
+scheduler (``Client.run_on_scheduler``, one round trip) for the next free slots, times on the
+clock ``1 / rate`` s apart for all tasks of the send; it hands them out to its requests and
+asks again when they are used up. The scheduler runs one event loop, so no two tasks get the
+same slot. Accuracy: a request starts at its slot, or later when the answer came after the
+slot (a round trip longer than the spacing) or the worker was busy; so a one-second window
+holds ``rate`` starts plus one per such late start, and machines add their clock difference
+(NTP: milliseconds). Slots a task leaves unused are lost (fewer requests, never more).
 Without ``dask.distributed`` (Dask's local schedulers) one clock per process is shared by the
 tasks of that process.
 
@@ -110,7 +111,7 @@ def _send_partition(
 ) -> pd.DataFrame:
     """One partition's send, on the worker that runs the task."""
     number = partition_info["number"] if partition_info else 0
-    client = _worker_client()
+    client = _worker_client() if options.rate or plan.cancel else None
     pacer = _pacer(client, plan.token, options.rate) if options.rate else None
     with _watch_cancel(client, plan.cancel) as cancel:
         return send_frame(
@@ -139,6 +140,8 @@ def _pacer(client: Any, token: str, rate: float) -> Any:
     if client is not None:
         return ClusterPacer(client, token, rate)
     with _LOCAL_LOCK:  # Dask's local schedulers: one clock for the tasks of this process
+        if token not in _LOCAL_PACERS and len(_LOCAL_PACERS) >= 1000:
+            _LOCAL_PACERS.clear()  # clocks of earlier sends (each build has its own token)
         return _LOCAL_PACERS.setdefault(token, Pacer(rate))
 
 
@@ -188,27 +191,31 @@ class ClusterPacer:
         """Take the next free slot of the cluster; return how many seconds to wait for it."""
         with self._lock:
             if not self._slots:
-                wait = self.client.run_on_scheduler(
+                first = self.client.run_on_scheduler(
                     reserve_slots, self.token, self.interval, self.block
                 )
-                first = time.monotonic() + wait
                 self._slots.extend(first + i * self.interval for i in range(self.block))
-            return max(0.0, self._slots.popleft() - time.monotonic())
+            return max(0.0, self._slots.popleft() - time.time())
 
 
-#: On the scheduler: each send's next free slot (scheduler's monotonic clock).
+#: On the scheduler: each send's next free slot (seconds since the epoch).
 _CLOCKS: dict[str, float] = {}
 
 
 def reserve_slots(token: str, interval: float, count: int) -> float:
-    """Run on the scheduler: reserve ``count`` slots; seconds until the first one."""
-    now = time.monotonic()
+    """Run on the scheduler: reserve ``count`` slots; the time of the first (epoch seconds).
+
+    Slots are times on the clock (not waits), so a reply that arrives late does not shift
+    them: workers on the scheduler's machine share its clock, other machines agree with it to
+    within their clock synchronisation (NTP: milliseconds).
+    """
+    now = time.time()
     if len(_CLOCKS) > 1000:  # forget sends whose clock stood still for a minute
         for key in [k for k, v in _CLOCKS.items() if v < now - 60]:
             del _CLOCKS[key]
     first = max(now, _CLOCKS.get(token, 0.0))
     _CLOCKS[token] = first + count * interval
-    return first - now
+    return first
 
 
 # ----------------------------------------------------------------------- eager form

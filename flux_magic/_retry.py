@@ -22,6 +22,9 @@ The rate limit is one clock shared by all workers (``Pacer``): each request rese
 free slot, ``1 / rate`` seconds after the previous one, under a lock. The same object serves
 the sequential thread and the asyncio workers, so both paths obey exactly the same spacing;
 a token-bucket library would bring either a sync or an async API, not one clock for both.
+A wait that ends more than one interval (and 50 ms) after its slot, because the process was
+held up, gives the slot up and takes a new one, so a stall never turns into a burst. A Dask
+send shares one clock among its tasks (``_dask.ClusterPacer``).
 """
 
 from __future__ import annotations
@@ -105,7 +108,15 @@ def with_idempotency_key(req: Request, key: str) -> Request:
 class Pacing(Protocol):
     """A rate clock: ``reserve()`` takes the next slot and says how long to wait for it."""
 
+    interval: float
+
     def reserve(self) -> float: ...
+
+
+def _missed(due: float, interval: float) -> bool:
+    """Whether a wait for a slot ended so late (a stalled process) that sending now could
+    burst with the requests of later slots; such a slot is given up and a new one taken."""
+    return time.monotonic() - due > max(interval, _STEP)
 
 
 class Pacer:
@@ -214,8 +225,11 @@ class Retrier:
         tries: list[Attempt] = []
 
         def once() -> Attempt:
-            if self.pacer is not None:
-                self.sleep_sync(self.pacer.reserve())
+            while self.pacer is not None:
+                due = time.monotonic() + (wait := self.pacer.reserve())
+                self.sleep_sync(wait)
+                if not _missed(due, self.pacer.interval):
+                    break
             if self.ledger.stopping:
                 raise Stopped
             if not tries:
@@ -245,8 +259,11 @@ class Retrier:
         tries: list[Attempt] = []
 
         async def once() -> Attempt:
-            if self.pacer is not None:
-                await self.sleep_async(self.pacer.reserve())
+            while self.pacer is not None:
+                due = time.monotonic() + (wait := self.pacer.reserve())
+                await self.sleep_async(wait)
+                if not _missed(due, self.pacer.interval):
+                    break
             if self.ledger.stopping:
                 raise Stopped
             if not tries:
