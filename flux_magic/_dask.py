@@ -14,10 +14,11 @@ that Dask runs again (a worker died) sends the same keys.
 scheduler (``Client.run_on_scheduler``, one round trip) for the next free slots, times on the
 clock ``1 / rate`` s apart for all tasks of the send; it hands them out to its requests and
 asks again when they are used up. The scheduler runs one event loop, so no two tasks get the
-same slot. Accuracy: a request starts at its slot, or later when the answer came after the
-slot (a round trip longer than the spacing) or the worker was busy; so a one-second window
-holds ``rate`` starts plus one per such late start, and machines add their clock difference
-(NTP: milliseconds). Slots a task leaves unused are lost (fewer requests, never more).
+same slot. Accuracy: a request starts no earlier than its slot and at most
+max(1 / rate, 50 ms) after it (a later wake-up takes a new slot, see ``_retry``), so a
+one-second window holds at most about ``rate + 1 + rate * max(1 / rate, 0.05)`` starts; workers
+on other machines add their clock difference (NTP: milliseconds). Slots a task leaves unused
+are lost (fewer requests, never more).
 Without ``dask.distributed`` (Dask's local schedulers) one clock per process is shared by the
 tasks of that process.
 
