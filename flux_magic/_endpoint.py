@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, overload
 
 import pandas as pd
@@ -15,10 +16,44 @@ from ._options import Options
 from ._preview import preview_frame
 from ._request import check_url
 from ._rows import check_frame
-from ._secrets import mask_url
-from ._send import ProgressCallback, send_frame
+from ._secrets import mask_text, mask_url
+from ._send import AnswerCheck, ProgressCallback, send_frame
 
-__all__ = ["Endpoint", "Sender", "endpoint"]
+__all__ = ["Endpoint", "Hooks", "Sender", "endpoint"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hooks:
+    """What an endpoint built on ``Sender`` (``flux_magic.endpoints``) adds to every send.
+
+    Attributes
+    ----------
+    secrets : tuple of str
+        Literal values (tokens, keys) masked in previews, curl, reprs and errors.
+    secret_fields : tuple of str
+        JSON body fields whose values previews mask (e.g. ``routing_key``).
+    answer_check : callable or None
+        ``check(status, answer_bytes) -> str``: a service-level failure inside an answer
+        counted as sent goes to ``_error`` (``_sent`` unchanged). Needs ``keep_answer``.
+    keep_answer : int
+        Answer bytes kept for ``answer_check`` / ``finish`` even when ``keep_response`` is 0
+        (``_response`` then stays out of the result).
+    prepare : callable or None
+        ``prepare(df) -> df`` before rows are mapped (e.g. a dedup-key column).
+    finish : callable or None
+        ``finish(result) -> result`` after a send (extra or fewer columns).
+    """
+
+    secrets: tuple[str, ...] = ()
+    secret_fields: tuple[str, ...] = ()
+    answer_check: AnswerCheck | None = None
+    keep_answer: int = 0
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    finish: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+
+    def mask(self, text: str) -> str:
+        """``text`` with these secrets and URL credentials masked."""
+        return mask_text(mask_url(text), self.secrets)
 
 
 def endpoint(url: str, **options: Any) -> Endpoint:
@@ -94,7 +129,14 @@ class Sender:
         The last result, also after an interrupt or a strict-mode failure (partial then).
     """
 
-    def __init__(self, url: str, map_fn: Callable[[Any], Any], options: Options) -> None:
+    def __init__(
+        self,
+        url: str,
+        map_fn: Callable[[Any], Any],
+        options: Options,
+        *,
+        hooks: Hooks | None = None,
+    ) -> None:
         if not callable(map_fn):
             raise UsageError(
                 f"the mapping function must be callable (e.g. a lambda r: {{...}}), "
@@ -103,6 +145,7 @@ class Sender:
         self.url = url
         self.map_fn = map_fn
         self.options = options
+        self.hooks = hooks or Hooks()
         self.result: Any = None
 
     @overload
@@ -148,26 +191,55 @@ class Sender:
             require(DASK)
             from ._dask import lazy_send
 
+            self._plain_only("a Dask DataFrame")
             check_frame(df._meta)
             return lazy_send(df, self.map_fn, self.url, self.options, cancel=cancel)
         if kind is None:
             check_frame(df)  # explains what is wrong with it
-        frame, back = to_pandas(df)
+        converted, back = to_pandas(df)
+        hooks = self.hooks
+        frame = check_frame(converted)
+        if hooks.prepare is not None:
+            frame = hooks.prepare(frame)
+        options = self.options
+        forced = hooks.keep_answer > options.keep_response
+        if forced:
+            options = options.replace(keep_response=hooks.keep_answer)
         try:
             self.result = back(
-                send_frame(
-                    check_frame(frame),
-                    self.map_fn,
-                    self.url,
-                    self.options,
-                    progress=progress,
-                    cancel=cancel,
+                self._finish(
+                    send_frame(
+                        frame,
+                        self.map_fn,
+                        self.url,
+                        options,
+                        progress=progress,
+                        cancel=cancel,
+                        answer_check=hooks.answer_check,
+                        secrets=hooks.secrets,
+                    ),
+                    forced,
                 )
             )
         except (EndpointError, SendInterrupted) as exc:
-            exc.result = self.result = back(exc.result)
+            exc.result = self.result = back(self._finish(exc.result, forced))
             raise
         return self.result
+
+    def _finish(self, result: pd.DataFrame, forced: bool) -> pd.DataFrame:
+        if self.hooks.finish is not None:
+            result = self.hooks.finish(result)
+        if forced and "_response" in result.columns:
+            result = result.drop(columns="_response")
+        return result
+
+    def _plain_only(self, what: str) -> None:
+        """Dask sends run the plain engine on workers; endpoints with hooks need pandas."""
+        if self.hooks != Hooks():
+            raise UsageError(
+                f"this endpoint does not send {what}; compute it into pandas first "
+                "(ddf.compute()), or use flux_magic.endpoint(url)(map_fn)."
+            )
 
     def send(
         self,
@@ -194,6 +266,7 @@ class Sender:
         if frame_kind(df) != DASK:
             return self(df, progress=progress, cancel=cancel)
         require(DASK)
+        self._plain_only("a Dask DataFrame")
         from ._dask import send_now
 
         try:
@@ -225,9 +298,21 @@ class Sender:
             if kind is None:
                 check_frame(df)  # explains what is wrong with it
             head, back = to_pandas(df, head=n)
-        table = preview_frame(check_frame(head), self.map_fn, self.url, n, reveal=reveal)
+        frame = check_frame(head)
+        if self.hooks.prepare is not None:
+            frame = self.hooks.prepare(frame.iloc[:n])
+        table = preview_frame(
+            frame,
+            self.map_fn,
+            self.url,
+            n,
+            reveal=reveal,
+            secrets=self.hooks.secrets,
+            secret_fields=self.hooks.secret_fields,
+        )
         return back(table) if back is not None else table
 
     def __repr__(self) -> str:
         name = getattr(self.map_fn, "__name__", type(self.map_fn).__name__)
-        return f"Sender(url={mask_url(self.url)!r}, map_fn={name}, {self.options!r})"
+        url = self.hooks.mask(self.url)
+        return f"{type(self).__name__}(url={url!r}, map_fn={name}, {self.options!r})"
