@@ -26,7 +26,7 @@ def client() -> Iterator[Any]:
     """One cluster for the module: 2 worker processes, 2 threads each."""
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -244,3 +244,44 @@ def test_rate_without_a_cluster_is_one_clock_per_process(rx: Receiver) -> None:
     times = sorted(t.timestamp() for t in rx.requests["time"])
     worst = max(sum(1 for u in times[i:] if u - t < 1.0) for i, t in enumerate(times))
     assert worst <= 21
+
+
+def test_an_endpoint_with_hooks_refuses_dask_with_the_fix(client: Any, rx: Receiver) -> None:
+    from flux_magic.endpoints import slack
+
+    send = slack.endpoint(url=rx.url, token="xoxb-1")(
+        lambda r: {"channel": "#a", "text": "x", "color": "good"}
+    )
+    with pytest.raises(flux_magic.UsageError, match=r"compute it into pandas first"):
+        send(frame(4))
+    with pytest.raises(flux_magic.UsageError, match=r"compute it into pandas first"):
+        send.send(frame(4))
+    assert rx.count == 0
+
+
+def test_a_task_run_again_after_its_worker_died_sends_the_same_keys() -> None:
+    """Kill the worker while it sends: Dask runs the task again on the restarted worker."""
+    import os
+    import signal
+
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as c,
+        Receiver(delay=0.01) as slow,
+    ):
+        send = flux_magic.endpoint(slow.url, idempotency_key=True)(by_value)
+        future = c.compute(send(frame(120, npartitions=2)))
+        assert slow.wait_for(10, timeout=30)
+        (pid,) = c.run(os.getpid).values()
+        os.kill(pid, signal.SIGKILL)  # the worker process this test's cluster started
+        out = future.result(timeout=120)
+        keys = [h["Idempotency-Key"] for h in slow.requests["headers"]]
+        rows = [int(h["X-Row"]) for h in slow.requests["headers"]]
+    assert out["_sent"].eq("true").all()
+    assert len(keys) > 120  # some rows went twice: before the kill and in the re-run
+    first_key = {}
+    for row, key in zip(rows, keys, strict=True):
+        assert first_key.setdefault(row, key) == key  # a row sent twice had the same key
+    assert len(set(keys)) == 120

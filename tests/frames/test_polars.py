@@ -146,3 +146,17 @@ def test_idempotency_keys_are_the_same_in_a_second_run(rx: Receiver) -> None:
     keys = [h["Idempotency-Key"] for h in rx.requests["headers"]]
     assert keys[:3] == keys[3:]
     assert len(set(keys[:3])) == 3  # equal rows still get their own key
+
+
+def test_a_notification_endpoint_sends_polars_rows(rx: Receiver) -> None:
+    from flux_magic.endpoints import slack
+
+    send = slack.endpoint(url=rx.url, token="xoxb-secret-1")(
+        lambda r: {"channel": "#alerts", "text": f"n={r.n}", "color": "good"}
+    )
+    out = send(pl.DataFrame({"n": pl.Series([1, None], dtype=pl.Int64)}))
+    assert isinstance(out, pl.DataFrame)
+    assert out["_sent"].to_list() == ["true", "true"]
+    texts = [json.loads(b)["attachments"][0]["text"] for b in rx.requests["body"]]
+    assert texts == ["n=1", "n=None"]
+    assert "xoxb-secret-1" not in str(send.preview(pl.DataFrame({"n": [1]})))
