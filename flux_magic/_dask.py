@@ -306,6 +306,8 @@ def _send_on_cluster(
     lazy = _build(ddf, map_fn, url, options, Plan(uuid.uuid4().hex, name))
     lengths = _lengths(ddf) if progress is not None else None
     total = sum(lengths) if lengths else 0
+    if cancel is not None and cancel.is_set():
+        stop.set()  # cancelled before it began: every task sees it at its start, nothing goes
     futures = client.compute(lazy.to_delayed())
     counts = [0, 0, 0]
     counted: set[int] = set()

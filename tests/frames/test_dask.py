@@ -285,3 +285,12 @@ def test_a_task_run_again_after_its_worker_died_sends_the_same_keys() -> None:
     for row, key in zip(rows, keys, strict=True):
         assert first_key.setdefault(row, key) == key  # a row sent twice had the same key
     assert len(set(keys)) == 120
+
+
+def test_send_now_cancelled_before_it_began_sends_nothing(client: Any, rx: Receiver) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    out = flux_magic.endpoint(rx.url)(by_value).send(frame(40), cancel=cancel)
+    assert len(out) == 40
+    assert out["_error"].str.startswith("not sent: the send was cancelled").all()
+    assert rx.count == 0
