@@ -6,9 +6,10 @@ request leaves. The meta is the engine's own result for the zero-row frame ``ddf
 same columns and dtypes a pandas send gives, by construction.
 
 Each partition is an ordinary pandas send (``send_frame``) inside its task, on a worker: the
-connection pool is created there, nothing with a socket is pickled, ``concurrency`` counts per
-task. The row identities that derive Idempotency-Keys carry the partition number, so a task
-that Dask runs again (a worker died) sends the same keys.
+connection pool is created there, nothing with a socket is pickled. ``concurrency`` counts per
+worker: a worker that runs T tasks at once (``threads_per_worker``) gives each task
+``concurrency // T`` (at least 1). The row identities that derive Idempotency-Keys carry the
+partition number, so a task that Dask runs again (a worker died) sends the same keys.
 
 ``rate`` holds for the whole cluster: the send's clock lives on the scheduler. A task asks the
 scheduler (``Client.run_on_scheduler``, one round trip) for the next free slots, times on the
@@ -112,12 +113,26 @@ def _send_partition(
 ) -> pd.DataFrame:
     """One partition's send, on the worker that runs the task."""
     number = partition_info["number"] if partition_info else 0
+    options = _per_worker(options)
     client = _worker_client() if options.rate or plan.cancel else None
     pacer = _pacer(client, plan.token, options.rate) if options.rate else None
     with _watch_cancel(client, plan.cancel) as cancel:
         return send_frame(
             part, map_fn, url, options, cancel=cancel, scope=f"partition {number}", pacer=pacer
         )
+
+
+def _per_worker(options: Options) -> Options:
+    """``concurrency`` counts per worker: a worker running T tasks at once gives each 1/T."""
+    try:
+        from distributed import get_worker
+
+        threads = int(get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        return options  # not on a distributed worker
+    if threads <= 1 or options.concurrency <= 1:
+        return options
+    return options.replace(concurrency=max(1, options.concurrency // threads))
 
 
 def _worker_client() -> Any:

@@ -294,3 +294,15 @@ def test_send_now_cancelled_before_it_began_sends_nothing(client: Any, rx: Recei
     assert len(out) == 40
     assert out["_error"].str.startswith("not sent: the send was cancelled").all()
     assert rx.count == 0
+
+
+def test_concurrency_counts_per_worker(client: Any) -> None:
+    """2 workers with 2 threads each and concurrency=4: at most 2 x 4 requests in flight."""
+    delay = 0.3
+    with Receiver(delay=delay) as slow:
+        out = flux_magic.endpoint(slow.url, concurrency=4)(by_value)(frame(96, 8)).compute()
+        times = sorted(t.timestamp() for t in slow.requests["time"])
+    assert out["_sent"].eq("true").all()
+    # a request arrives only after the one before it on the same connection was answered
+    most = max(sum(1 for u in times[i:] if u - t < delay * 0.9) for i, t in enumerate(times))
+    assert 4 <= most <= 8
