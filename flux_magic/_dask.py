@@ -16,7 +16,7 @@ scheduler (``Client.run_on_scheduler``, one round trip) for the next free slots,
 clock ``1 / rate`` s apart for all tasks of the send; it hands them out to its requests and
 asks again when they are used up. The scheduler runs one event loop, so no two tasks get the
 same slot. Accuracy: a request starts no earlier than its slot and at most
-max(1 / rate, 50 ms) after it (a later wake-up takes a new slot, see ``_retry``), so a
+max(1 / rate, 50 ms) after it (a later wake-up takes a new slot, see ``_transports._retry``), so a
 one-second window holds at most about ``rate + 1 + rate * max(1 / rate, 0.05)`` starts; workers
 on other machines add their clock difference (NTP: milliseconds). Slots a task leaves unused
 are lost (fewer requests, never more).
@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pandas as pd
 
 from ._errors import SendInterrupted, UsageError
-from ._retry import Pacer
 from ._send import POLL_SECONDS, ProgressCallback, send_frame
+from ._transports import Pacer
 
 if TYPE_CHECKING:
     from ._options import Options
