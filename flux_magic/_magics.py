@@ -269,7 +269,11 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
             bar.close()
         elapsed = time.perf_counter() - started
         if not quiet:
-            print(summarize(result, elapsed).line(url=url, sent_when_hint="--sent-when 2xx"))
+            print(
+                summarize(result, elapsed).line(
+                    url=url, sent_when_hint="--sent-when 2xx", retry_unknown_hint="--retry-unknown"
+                )
+            )
         return self._store(out, result)
 
     # -- helpers: parse, options, store ---------------------------------------------------

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ._errors import EndpointError, MappingError, SendInterrupted
 from ._identity import idempotency_keys, row_identities
+from ._journal import JournalWriter, open_journal
 from ._options import Options
 from ._request import Request, build_request, describe_row
 from ._rows import iter_rows
@@ -56,6 +57,7 @@ class Run:
         url: str,
         *,
         identities: list[str] | None = None,
+        keys: list[str] | None = None,
     ) -> None:
         self.total = total
         self.options = options
@@ -88,7 +90,11 @@ class Run:
         self._secrets = secret_values(url)
         #: Stable per-row identities (``_identity.row_identities``), when a feature needs them.
         self.identities = identities
-        self._keys: list[str] | None = None
+        self._keys: list[str] | None = keys
+        #: The journal's hooks (``_journal.JournalWriter``), when the send has a journal.
+        self.journal: JournalWriter | None = None
+        #: What the journal said about this send (``flux_journal`` in the result's attrs).
+        self.journal_note: dict[str, object] | None = None
 
     # -- what transports call ---------------------------------------------------------
     @property
@@ -96,6 +102,8 @@ class Run:
         return bool(self.stop_reason)
 
     def begin(self, position: int) -> None:
+        if self.journal is not None:
+            self.journal.began(position)  # returns once the row is recorded as leaving
         self._began[position] = time.perf_counter()
         self.state[position] = IN_FLIGHT
 
@@ -118,6 +126,20 @@ class Run:
                 self.sent += 1
             elif error and self.options.strict and not self.stop_reason:
                 self.stop("strict", position)
+            if self.journal is not None:
+                self.journal.outcome(position, attempts)
+
+    def settle(self, position: int, status: int, error: str, attempts: int, elapsed: float) -> None:
+        """A row whose outcome an earlier run recorded (a resumed journal): not sent again."""
+        self.state[position] = DONE
+        self.status[position] = status
+        self.error[position] = error
+        self.elapsed[position] = elapsed
+        if self.attempts is not None:
+            self.attempts[position] = attempts
+        self.done += 1
+        if self.is_sent(status) and not error:
+            self.sent += 1
 
     def idempotency_key(self, position: int) -> str:
         """The row's Idempotency-Key: derived from its identity, so a re-run sends the same."""
@@ -140,6 +162,8 @@ class Run:
             if self.options.strict and not self.stop_reason:
                 self.failure = exc
                 self.stop("strict", position)
+            if self.journal is not None:
+                self.journal.outcome(position, 0)
 
     # -- what the caller does -----------------------------------------------------------
     def is_sent(self, status: int) -> bool:
@@ -167,6 +191,8 @@ class Run:
                         f"outcome unknown: {why} while this request was in flight; "
                         "the server may or may not have received it"
                     )
+        if self.journal is not None:
+            self.journal.close()  # the last outcomes, and claims given back
 
     @property
     def failed(self) -> int:
@@ -180,9 +206,12 @@ def _requests(
     df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run
 ) -> Iterator[tuple[int, Request]]:
     labels = run.labels
+    state = run.state
     for position, row in enumerate(iter_rows(df)):
         if run.stopping:
             return
+        if state[position]:  # settled from the journal: not sent again
+            continue
         try:
             req = build_request(map_fn, row, labels, position)
         except MappingError as exc:
@@ -220,8 +249,25 @@ def send_frame(
 
     ``scope`` keeps the identities of equal rows in different scopes (Dask partitions) apart.
     """
+    journal = (
+        open_journal(options.journal, url, rows=len(df), scope=scope) if options.journal else None
+    )
+    if journal is not None:
+        # the key is recorded before a request leaves, and sent with it: only a key that
+        # went with the first request lets the server drop a resumed send's duplicate
+        options = options.replace(idempotency_key=True)
     identities = row_identities(df, scope=scope) if options.idempotency_key else None
-    run = Run(len(df), options, df.index, url, identities=identities)
+    keys = None
+    if journal is not None and identities is not None:
+        keys = idempotency_keys(url, identities)
+    run = Run(len(df), options, df.index, url, identities=identities, keys=keys)
+    if journal is not None and identities is not None and keys is not None:
+        try:
+            run.journal_note = journal.resume(run, identities, keys, scope).note()
+        except BaseException:
+            journal.close()
+            raise
+        run.journal = journal.writer(run, identities, keys)
     if cancel is not None and cancel.is_set():
         run.stop("cancelled")  # cancelled before it began: nothing goes
     if run.total == 0 or run.stopping:
@@ -317,6 +363,8 @@ def assemble(df: pd.DataFrame, run: Run, *, positions: list[int] | None = None) 
     if run.attempts is not None:
         tries = run.attempts if positions is None else [run.attempts[p] for p in positions]
         out["_attempts"] = pd.Series(tries, index=out.index, dtype="int64")
+    if run.journal_note is not None:
+        out.attrs["flux_journal"] = dict(run.journal_note)
     key = df.attrs.get("flux_group_key")
     if isinstance(key, list | tuple):
         out.attrs["flux_group_key"] = [*(c for c in key if c != "_sent"), "_sent"]

@@ -41,6 +41,7 @@ from ._mapping import (
 from ._options import DEFAULT_TIMEOUT, OPTION_DOCS, Options
 from ._request import check_url
 from ._secrets import mask_url
+from ._summary import summarize
 
 __all__ = ["EndpointWidget"]
 
@@ -67,6 +68,7 @@ ADVANCED_OPTIONS = (
     "max_redirects",
     "max_response_bytes",
     "keep_response",
+    "journal",
 )
 _ADVANCED_LABEL = {"description_width": "140px"}
 
@@ -114,7 +116,7 @@ class EndpointWidget(widgets.VBox):
     errors : {"collect", "raise"}, optional
         As in :func:`flux_magic.endpoint`; when given it sets ``strict``.
     retries, retry_unknown, backoff, idempotency_key, rate, block_private, allow_hosts, \
-verify, max_redirects, max_response_bytes, keep_response :
+verify, max_redirects, max_response_bytes, keep_response, journal :
         The other sending options of :func:`flux_magic.endpoint`, same names and defaults
         (see ``flux_magic.OPTION_DOCS``); they sit in the collapsed "Advanced" section.
         Invalid values raise ``flux_magic.UsageError`` here; typed into the widget, they
@@ -165,6 +167,7 @@ verify, max_redirects, max_response_bytes, keep_response :
         max_redirects: int = _DEFAULTS.max_redirects,
         max_response_bytes: int = _DEFAULTS.max_response_bytes,
         keep_response: int = _DEFAULTS.keep_response,
+        journal: str | None = _DEFAULTS.journal,
     ) -> None:
         if errors is not None:
             strict = errors == "raise"
@@ -189,6 +192,7 @@ verify, max_redirects, max_response_bytes, keep_response :
             max_redirects=max_redirects,
             max_response_bytes=max_response_bytes,
             keep_response=keep_response,
+            journal=journal,
         )
         self.namespace: dict[str, Any] = _user_namespace() if namespace is None else namespace
         self.confirm_above = confirm_above
@@ -269,6 +273,10 @@ verify, max_redirects, max_response_bytes, keep_response :
         self.max_redirects = _int_control("max_redirects", given.max_redirects)
         self.max_response_bytes = _int_control("max_response_bytes", given.max_response_bytes)
         self.keep_response = _int_control("keep_response", given.keep_response)
+        self.journal = _text_control(
+            "journal", given.journal or "", "none (a path: sends.sqlite)", "journal (SQLite)"
+        )
+        self.journal.layout.width = "520px"
         #: The controls of the "Advanced" section by option name (``flux_magic.Options``).
         self.advanced_controls: dict[str, widgets.ValueWidget] = {
             name: getattr(self, name) for name in ADVANCED_OPTIONS
@@ -286,6 +294,7 @@ verify, max_redirects, max_response_bytes, keep_response :
                         widgets.HBox([self.allow_hosts, self.block_private]),
                         widgets.HBox([self.max_redirects, self.max_response_bytes]),
                         widgets.HBox([self.keep_response, self.verify]),
+                        widgets.HBox([self.journal]),
                     ]
                 )
             ],
@@ -470,6 +479,7 @@ verify, max_redirects, max_response_bytes, keep_response :
         values = {name: control.value for name, control in self.advanced_controls.items()}
         values["rate"] = _read_rate(self.rate.value)
         values["allow_hosts"] = self.allow_hosts.value.strip()
+        values["journal"] = self.journal.value.strip() or None
         return values
 
     def code_text(self) -> str:
@@ -827,6 +837,9 @@ verify, max_redirects, max_response_bytes, keep_response :
             retried = int((result["_attempts"] > 1).sum())
             if retried:
                 summary += f" {retried:,} took more than one attempt (see _attempts)."
+        resumed = summarize(result, elapsed).resume_line()
+        if resumed:
+            summary += " " + resumed
         if name:
             summary += f" Result assigned to {name}."
         if self._notes:

@@ -1,0 +1,684 @@
+"""The journal of a send (option ``journal=``): an SQLite file that lets a crashed send resume.
+
+One row of the journal per input row, keyed by the row's identity (``_identity``: index label,
+content hash, occurrence). A row moves through three states:
+
+* ``NOT_SENT`` (0): recorded, never left (a claim given back when the send stopped);
+* ``IN_FLIGHT`` (1): claimed, with its Idempotency-Key, *before* its request may leave; a row
+  still in this state after a crash has an unknown outcome;
+* ``DONE`` (2): its outcome (``_status``, ``_sent``, ``_error``, ``_attempts``, ``_elapsed``)
+  is recorded.
+
+The send path never waits for the disk row by row. ``began`` and ``outcome`` only look at a
+flag or append to a queue; one writer thread commits in batches (every ``FLUSH_SECONDS`` or
+sooner when the sender needs claims): claims for the next rows and every outcome queued so
+far, in one transaction. A request leaves only once its claim is committed, and at most
+``window`` rows are claimed without a committed outcome, so after a crash at most that many
+rows are "outcome unknown" (the ones really in flight among them), and no other row can have
+reached the server without the journal knowing its outcome.
+
+WAL mode with ``synchronous=NORMAL``: a commit reaches the operating system before the next
+request is allowed out, which survives the crash of the kernel or of Python (SIGKILL, OOM);
+a power cut may lose the last commits (the operating system's cache).
+
+Never stored: request bodies, header values, the URL's credentials (only a masked URL and a
+SHA-256 of the full URL, to refuse the journal of another URL).
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import math
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ._errors import JournalError
+from ._secrets import mask_url
+
+if TYPE_CHECKING:
+    from ._send import Run
+
+__all__ = ["Journal", "JournalWriter", "Resume", "open_journal", "read_journal"]
+
+FORMAT = "flux_magic journal"
+VERSION = "1"
+NOT_SENT, IN_FLIGHT, DONE = 0, 1, 2
+#: The writer commits at least this often while anything is waiting to be recorded.
+FLUSH_SECONDS = 0.05
+#: The writer is woken early when this many outcomes wait.
+BATCH_ROWS = 256
+#: Claims beyond twice the concurrency, so the sender rarely waits for the writer.
+SLACK = 32
+#: A generous estimate of the journal's bytes per row (table, index, WAL), for the
+#: free-space check before anything is sent.
+BYTES_PER_ROW = 400
+_HEADER = b"SQLite format 3\x00"
+_UNKNOWN = (
+    "outcome unknown: this request was in flight when an earlier run with this journal "
+    "stopped, so the server may or may not have it; not sent again (retry_unknown=True sends "
+    "it again with the same Idempotency-Key)"
+)
+
+_SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (
+    run INTEGER PRIMARY KEY,
+    started REAL NOT NULL,
+    finished REAL,
+    scope TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    held_unknown INTEGER NOT NULL DEFAULT 0,
+    resent_unknown INTEGER NOT NULL DEFAULT 0,
+    stop TEXT
+);
+CREATE TABLE rows (
+    identity TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    status INTEGER,
+    sent INTEGER,
+    error TEXT,
+    attempts INTEGER,
+    elapsed REAL,
+    claimed REAL,
+    finished REAL,
+    run INTEGER NOT NULL,
+    sends INTEGER NOT NULL DEFAULT 1
+) WITHOUT ROWID;
+"""
+
+# A claim never overwrites an outcome recorded by this same run (a mapping error recorded
+# before the claim came round); a row of an earlier run is claimed afresh.
+_CLAIM = """
+INSERT INTO rows (identity, label, position, idempotency_key, state, claimed, run)
+VALUES (?, ?, ?, ?, 1, ?, ?)
+ON CONFLICT (identity) DO UPDATE SET
+    label = excluded.label, position = excluded.position,
+    idempotency_key = excluded.idempotency_key, state = 1, status = NULL, sent = NULL,
+    error = NULL, attempts = NULL, elapsed = NULL, claimed = excluded.claimed,
+    finished = NULL, run = excluded.run, sends = rows.sends + 1
+WHERE rows.run != excluded.run OR rows.state = 0
+"""
+
+_OUTCOME = """
+INSERT INTO rows (identity, label, position, idempotency_key, state, status, sent, error,
+                  attempts, elapsed, finished, run)
+VALUES (?, ?, ?, ?, 2, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (identity) DO UPDATE SET
+    state = 2, status = excluded.status, sent = excluded.sent, error = excluded.error,
+    attempts = excluded.attempts, elapsed = excluded.elapsed, finished = excluded.finished,
+    run = excluded.run
+"""
+
+
+def _url_digest(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _refusal(path: str, exc: BaseException) -> JournalError:
+    """A clear JournalError for an SQLite or OS error on the journal at ``path``."""
+    text = str(exc)
+    low = text.lower()
+    if "full" in low or "no space" in low:
+        return JournalError(
+            f"journal {path!r}: the disk is full ({text}); free some space or choose another "
+            "path. Nothing was sent."
+        )
+    if any(w in low for w in ("readonly", "read-only", "unable to open", "permission")):
+        return JournalError(
+            f"journal {path!r} cannot be written ({text}); choose a path you can write to. "
+            "Nothing was sent."
+        )
+    if any(w in low for w in ("not a database", "malformed", "corrupt", "encrypted")):
+        return JournalError(
+            f"journal {path!r} is damaged ({text}), so it is refused and left as it is. Move "
+            "it away to start a new journal (its rows would then be sent again), or give "
+            "another path. Nothing was sent."
+        )
+    return JournalError(f"journal {path!r} cannot be used ({text}). Nothing was sent.")
+
+
+def _check_file(path: str, where: str) -> bool:
+    """Check the path before SQLite touches it; True if a journal file already exists."""
+    if os.path.isdir(where):
+        raise JournalError(
+            f"journal {path!r} is a folder; give the path of a file, e.g. "
+            f"{os.path.join(path, 'sends.sqlite')!r}. Nothing was sent."
+        )
+    parent = os.path.dirname(where)
+    if not os.path.isdir(parent):
+        raise JournalError(
+            f"journal {path!r}: the folder {parent!r} does not exist; create it or choose "
+            "another path. Nothing was sent."
+        )
+    if not os.path.exists(where):
+        return False
+    try:
+        with open(where, "rb") as fh:
+            head = fh.read(len(_HEADER))
+    except OSError as exc:
+        raise _refusal(path, exc) from None
+    if head and head != _HEADER:
+        raise JournalError(
+            f"journal {path!r} is not an SQLite file (it starts with {head[:8]!r}), so it is "
+            "refused and left as it is; give the path of a flux_magic journal or of a new "
+            "file. Nothing was sent."
+        )
+    return bool(head)
+
+
+def _check_space(path: str, where: str, rows: int) -> None:
+    needed = rows * BYTES_PER_ROW + 64 * 1024
+    try:
+        free = shutil.disk_usage(os.path.dirname(where)).free
+    except OSError:
+        return
+    if free < needed:
+        raise JournalError(
+            f"journal {path!r}: only {free:,} bytes are free on its disk, and recording "
+            f"{rows:,} rows needs about {needed:,}; free some space or choose another path. "
+            "Nothing was sent."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    state: int
+    status: int
+    sent: bool
+    attempts: int
+    elapsed: float
+    key: str
+
+
+@dataclass(slots=True)
+class Resume:
+    """What a journal said about the rows of this send."""
+
+    path: str
+    matched: int = 0
+    skipped: int = 0
+    held_unknown: int = 0
+    resent_unknown: int = 0
+
+    @property
+    def resumed(self) -> bool:
+        return self.matched > 0
+
+    def note(self) -> dict[str, object]:
+        """The ``flux_journal`` entry of the result's ``attrs`` (read by the summary)."""
+        return {
+            "path": self.path,
+            "resumed": self.resumed,
+            "skipped": self.skipped,
+            "held_unknown": self.held_unknown,
+            "resent_unknown": self.resent_unknown,
+        }
+
+
+class Journal:
+    """An open, checked journal file, tied to one URL. Use ``open_journal``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str, run_no: int) -> None:
+        self.conn = conn
+        self.path = path
+        self.run_no = run_no
+
+    def records(self, scope: str) -> dict[str, _Record]:
+        """What the journal holds about the rows of ``scope``, by identity."""
+        cur = self.conn.execute(
+            "SELECT identity, state, status, sent, attempts, elapsed, idempotency_key "
+            "FROM rows WHERE identity >= ? AND identity < ?",
+            (f"{scope}:", f"{scope};"),
+        )
+        return {
+            identity: _Record(
+                state,
+                status or 0,
+                bool(sent),
+                attempts or 0,
+                math.nan if elapsed is None else elapsed,
+                key,
+            )
+            for identity, state, status, sent, attempts, elapsed, key in cur
+        }
+
+    def resume(self, run: Run, identities: list[str], keys: list[str], scope: str) -> Resume:
+        """Settle the rows this journal already knows; the others are sent as usual.
+
+        Rows recorded as sent come back with their recorded outcome and are not sent again.
+        Rows recorded in flight (outcome unknown) are sent again only with
+        ``retry_unknown=True``, with their recorded Idempotency-Key (written into ``keys``).
+        Rows never sent, or whose recorded outcome is a failure, are sent again.
+        """
+        found = Resume(self.path)
+        records = self.records(scope)
+        if not records:
+            return found
+        retry_unknown = run.options.retry_unknown
+        for position, identity in enumerate(identities):
+            rec = records.get(identity)
+            if rec is None:
+                continue
+            found.matched += 1
+            keys[position] = rec.key
+            if rec.state == DONE and rec.sent:
+                run.settle(position, rec.status, "", rec.attempts, rec.elapsed)
+                found.skipped += 1
+            elif rec.state == IN_FLIGHT:
+                if retry_unknown:
+                    found.resent_unknown += 1
+                else:
+                    run.settle(position, 0, _UNKNOWN, rec.attempts, math.nan)
+                    found.held_unknown += 1
+        self.conn.execute(
+            "UPDATE runs SET skipped = ?, held_unknown = ?, resent_unknown = ? WHERE run = ?",
+            (found.skipped, found.held_unknown, found.resent_unknown, self.run_no),
+        )
+        return found
+
+    def writer(self, run: Run, identities: list[str], keys: list[str]) -> JournalWriter:
+        """Start recording ``run``: the writer thread and the hooks ``Run`` calls."""
+        return JournalWriter(self, run, identities, keys)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_journal(path: str, url: str, *, rows: int, scope: str = "") -> Journal:
+    """Open (or create) the journal at ``path`` for a send of ``rows`` rows to ``url``.
+
+    Everything that can make the journal unusable is found here, before anything is sent:
+    a folder or a missing folder, a path that cannot be written, too little free space, a
+    file that is not a flux_magic journal or is damaged, the journal of another URL. Each is
+    a ``JournalError``; the file is never reset or overwritten.
+    """
+    where = os.path.abspath(path)
+    existed = _check_file(path, where)
+    _check_space(path, where, rows)
+    try:
+        conn = sqlite3.connect(where, timeout=10.0, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise _refusal(path, exc) from None
+    try:
+        if existed:
+            problem = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if problem != "ok":
+                raise _refusal(path, sqlite3.DatabaseError(f"database is corrupt: {problem}"))
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise JournalError(
+                f"journal {path!r}: SQLite cannot use WAL mode there (it reports {mode!r}); "
+                "choose a path on a local disk. Nothing was sent."
+            )
+        conn.execute("PRAGMA synchronous = NORMAL")
+        _check_or_create(conn, path, url)
+        cur = conn.execute(
+            "INSERT INTO runs (started, scope, rows) VALUES (?, ?, ?)", (time.time(), scope, rows)
+        )
+        run_no = int(cur.lastrowid or 0)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _refusal(path, exc) from None
+    except BaseException:
+        conn.close()
+        raise
+    return Journal(conn, path, run_no)
+
+
+def _check_or_create(conn: sqlite3.Connection, path: str, url: str) -> None:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.executemany(
+                "INSERT INTO meta (name, value) VALUES (?, ?)",
+                [
+                    ("format", FORMAT),
+                    ("version", VERSION),
+                    ("url_sha256", _url_digest(url)),
+                    ("url", mask_url(url)),
+                    ("created", repr(time.time())),
+                ],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return
+    meta: dict[str, str] = {}
+    if {"meta", "runs", "rows"} <= tables:
+        meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+    if meta.get("format") != FORMAT:
+        raise JournalError(
+            f"journal {path!r} is an SQLite database but not a flux_magic journal, so it is "
+            "refused and left as it is; give the path of a journal or of a new file. "
+            "Nothing was sent."
+        )
+    if meta.get("version") != VERSION:
+        raise JournalError(
+            f"journal {path!r} was written by another version of flux_magic (journal format "
+            f"{meta.get('version')!r}, this one reads {VERSION!r}); give another path. "
+            "Nothing was sent."
+        )
+    if meta.get("url_sha256") != _url_digest(url):
+        raise JournalError(
+            f"journal {path!r} records a send to {meta.get('url', '?')}, not to "
+            f"{mask_url(url)}; a journal belongs to one URL (its rows were sent there), so "
+            "give this send its own journal. Nothing was sent."
+        )
+
+
+class JournalWriter:
+    """Records one run: claims rows before they leave, outcomes when known, in batches.
+
+    ``Run`` calls ``began`` (before a row's first attempt), ``outcome`` (when its outcome is
+    known) and ``close`` (when the send is over). Only ``began`` may wait: when the row is
+    not claimed yet, until the writer has committed its claim.
+    """
+
+    def __init__(self, journal: Journal, run: Run, identities: list[str], keys: list[str]):
+        self.journal = journal
+        self.run = run
+        self.identities = identities
+        self.keys = keys
+        self.claimed = bytearray(run.total)
+        #: Rows whose outcome is known, waiting to be committed: (position, attempts, time).
+        self.queue: collections.deque[tuple[int, int, float]] = collections.deque()
+        concurrency = run.options.concurrency
+        #: At most this many rows claimed without a committed outcome.
+        self.window = 2 * concurrency + SLACK
+        self._low = concurrency + SLACK // 2
+        self._open = 0
+        self._cursor = 0
+        self._claimed_n = 0
+        self._begun = 0
+        self._labels: list[str] | None = None
+        self.error: JournalError | None = None
+        self._closing = False
+        self._closed = False
+        self._wake = threading.Event()
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._loop, name="flux_magic-journal", daemon=True)
+        self._thread.start()
+
+    # -- the send path ----------------------------------------------------------------------
+    def began(self, position: int) -> None:
+        """Called before the row's request leaves: returns once its claim is committed."""
+        if not self.claimed[position]:
+            with self._cond:
+                while not self.claimed[position]:
+                    if self.error is not None:
+                        raise self.error
+                    if self._closing:
+                        raise JournalError("the send is over: its journal is closed")
+                    self._wake.set()
+                    self._cond.wait(FLUSH_SECONDS)
+        self._begun += 1
+        if self._claimed_n - self._begun < self._low:
+            self._wake.set()
+
+    def outcome(self, position: int, attempts: int) -> None:
+        """Called when the row's outcome is in the ledger; recorded with the next batch."""
+        self.queue.append((position, attempts, time.time()))
+        if len(self.queue) >= BATCH_ROWS:
+            self._wake.set()
+
+    # -- the writer thread -------------------------------------------------------------------
+    def _loop(self) -> None:
+        try:
+            self._labels = [str(label) for label in self.run.labels.tolist()]
+            while not self._closing:
+                self._wake.wait(FLUSH_SECONDS)
+                self._wake.clear()
+                if self._closing:
+                    return
+                self._flush(claim=True)
+        except sqlite3.Error as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: sqlite3.Error) -> None:
+        text = str(exc)
+        self.error = JournalError(
+            f"journal {self.journal.path!r} could not be written during the send ({text}), "
+            "so the send stopped: no row leaves without being recorded first. Rows already "
+            "sent are recorded; fix the cause and run the same send again to resume."
+        )
+        self.run.crash = self.error
+        self.run.stop("crashed")
+        with self._cond:
+            self._cond.notify_all()
+
+    def _flush(self, *, claim: bool) -> None:
+        """One transaction: claims for the next rows and every outcome queued so far."""
+        run = self.run
+        queue = self.queue
+        done = [queue.popleft() for _ in range(len(queue))]
+        labels = self._labels if self._labels is not None else []
+        ids = self.identities
+        keys = self.keys
+        now = time.time()
+        claims: list[int] = []
+        if claim:
+            freed = sum(1 for pos, _, _ in done if self.claimed[pos])
+            room = self.window - (self._open - freed)
+            state = run.state
+            cursor = self._cursor
+            total = run.total
+            while room > 0 and cursor < total:
+                if state[cursor] == 0:  # not attempted: not skipped, not failed mapping
+                    claims.append(cursor)
+                    room -= 1
+                cursor += 1
+            self._cursor = cursor
+        if not claims and not done:
+            return
+        status = run.status
+        error = run.error
+        elapsed = run.elapsed
+        outcome_rows = []
+        for pos, attempts, finished in done:
+            code = status[pos]
+            err = error[pos]
+            secs = elapsed[pos]
+            outcome_rows.append(
+                (
+                    ids[pos],
+                    labels[pos],
+                    pos,
+                    keys[pos],
+                    code,
+                    int(run.is_sent(code) and not err),
+                    err,
+                    attempts,
+                    None if math.isnan(secs) else secs,
+                    finished,
+                    self.journal.run_no,
+                )
+            )
+        conn = self.journal.conn
+        run_no = self.journal.run_no
+        conn.execute("BEGIN")
+        try:
+            if claims:
+                conn.executemany(
+                    _CLAIM, [(ids[p], labels[p], p, keys[p], now, run_no) for p in claims]
+                )
+            if outcome_rows:
+                conn.executemany(_OUTCOME, outcome_rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        for pos, _, _ in done:
+            if self.claimed[pos]:
+                self._open -= 1
+        if claims:
+            for pos in claims:
+                self.claimed[pos] = 1
+            self._open += len(claims)
+            self._claimed_n += len(claims)
+            with self._cond:
+                self._cond.notify_all()
+
+    # -- the end -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Record the last outcomes and the end of the run; give back unused claims."""
+        if self._closed:
+            return
+        self._closed = True
+        self._closing = True
+        self._wake.set()
+        self._thread.join()
+        conn = self.journal.conn
+        run = self.run
+        try:
+            if self.error is None:
+                if self._labels is None:
+                    self._labels = [str(label) for label in run.labels.tolist()]
+                self._flush(claim=False)
+                unused = [
+                    (self.identities[p], self.journal.run_no)
+                    for p in range(run.total)
+                    if self.claimed[p] and run.state[p] == 0
+                ]
+                unknown = [
+                    (run.error[p], self.identities[p], self.journal.run_no)
+                    for p in range(run.total)
+                    if self.claimed[p] and run.state[p] == 1
+                ]
+                conn.execute("BEGIN")
+                conn.executemany(
+                    "UPDATE rows SET state = 0 WHERE identity = ? AND run = ? AND state = 1",
+                    unused,
+                )
+                conn.executemany(
+                    "UPDATE rows SET error = ? WHERE identity = ? AND run = ? AND state = 1",
+                    unknown,
+                )
+                conn.execute(
+                    "UPDATE runs SET finished = ?, stop = ? WHERE run = ?",
+                    (time.time(), run.stop_reason, self.journal.run_no),
+                )
+                conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._fail(exc)
+        finally:
+            self.journal.close()
+
+
+_OUTCOME_NAMES = {NOT_SENT: "not sent", IN_FLIGHT: "unknown"}
+
+
+def read_journal(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """The journal of a send (option ``journal=``) as a DataFrame, one row per input row.
+
+    Columns: ``identity`` (index label + content hash + occurrence), ``label`` (the index
+    label, as text), ``position`` (in the input of the run that last sent it),
+    ``idempotency_key``, ``outcome`` ("sent", "failed", "unknown": in flight when a run
+    stopped, "not sent": never left), ``_status``, ``_sent``, ``_error``, ``_attempts``,
+    ``_elapsed`` (the latest outcome, as in a result), ``claimed_at`` and ``finished_at``
+    (UTC: recorded before the request left / when its outcome was known), ``run`` (which run
+    of this journal sent it last) and ``sends`` (how many runs sent it).
+
+    Examples
+    --------
+    >>> import flux_magic
+    >>> flux_magic.read_journal("sends.sqlite")  # doctest: +SKIP
+    """
+    name = os.fspath(path)
+    where = os.path.abspath(os.path.expanduser(name))
+    if not os.path.isfile(where):
+        raise JournalError(f"journal {name!r} does not exist (or is not a file).")
+    _check_file(name, where)
+    try:
+        conn = sqlite3.connect(where, timeout=10.0)
+    except sqlite3.Error as exc:
+        raise _refusal(name, exc) from None
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        meta = (
+            dict(conn.execute("SELECT name, value FROM meta").fetchall())
+            if "meta" in tables
+            else {}
+        )
+        if meta.get("format") != FORMAT or "rows" not in tables:
+            raise JournalError(f"{name!r} is not a flux_magic journal.")
+        rows = conn.execute(
+            "SELECT identity, label, position, idempotency_key, state, status, sent, error, "
+            "attempts, elapsed, claimed, finished, run, sends FROM rows "
+            "ORDER BY run, position, identity"
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise _refusal(name, exc) from None
+    finally:
+        conn.close()
+    return _journal_frame(rows)
+
+
+def _journal_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    columns = [
+        "identity",
+        "label",
+        "position",
+        "idempotency_key",
+        "state",
+        "status",
+        "sent",
+        "error",
+        "attempts",
+        "elapsed",
+        "claimed",
+        "finished",
+        "run",
+        "sends",
+    ]
+    raw = pd.DataFrame.from_records(rows, columns=columns)
+    outcome = [
+        ("sent" if sent else "failed") if state == DONE else _OUTCOME_NAMES.get(state, "?")
+        for state, sent in zip(raw["state"].tolist(), raw["sent"].tolist(), strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "identity": raw["identity"].astype(object),
+            "label": raw["label"].astype(object),
+            "position": raw["position"].astype("int64"),
+            "idempotency_key": raw["idempotency_key"].astype(object),
+            "outcome": pd.Series(outcome, dtype=object),
+            "_status": pd.Series(
+                ["" if not s or pd.isna(s) else str(int(s)) for s in raw["status"].tolist()],
+                dtype=object,
+            ),
+            "_sent": pd.Series(
+                ["true" if s == 1 else "false" for s in raw["sent"].tolist()], dtype=object
+            ),
+            "_error": pd.Series(
+                ["" if e is None or pd.isna(e) else str(e) for e in raw["error"].tolist()],
+                dtype=object,
+            ),
+            "_attempts": pd.to_numeric(raw["attempts"]).fillna(0).astype("int64"),
+            "_elapsed": pd.to_numeric(raw["elapsed"]).astype("float64"),
+            "claimed_at": pd.to_datetime(pd.to_numeric(raw["claimed"]), unit="s", utc=True),
+            "finished_at": pd.to_datetime(pd.to_numeric(raw["finished"]), unit="s", utc=True),
+            "run": raw["run"].astype("int64"),
+            "sends": raw["sends"].astype("int64"),
+        }
+    )
