@@ -126,27 +126,24 @@ def _url_digest(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _refusal(path: str, exc: BaseException) -> JournalError:
+def _refusal(path: str, exc: BaseException, tail: str = " Nothing was sent.") -> JournalError:
     """A clear JournalError for an SQLite or OS error on the journal at ``path``."""
     text = str(exc)
     low = text.lower()
     if "full" in low or "no space" in low:
-        return JournalError(
-            f"journal {path!r}: the disk is full ({text}); free some space or choose another "
-            "path. Nothing was sent."
+        why = (
+            f"cannot be written: the disk is full ({text}); free some space or choose another path."
         )
-    if any(w in low for w in ("readonly", "read-only", "unable to open", "permission")):
-        return JournalError(
-            f"journal {path!r} cannot be written ({text}); choose a path you can write to. "
-            "Nothing was sent."
+    elif any(w in low for w in ("readonly", "read-only", "unable to open", "permission")):
+        why = f"cannot be written ({text}); choose a path you can write to."
+    elif any(w in low for w in ("not a database", "malformed", "corrupt", "encrypted")):
+        why = (
+            f"is damaged ({text}), so it is refused and left as it is. Move it away to start "
+            "a new journal (its rows would then be sent again), or give another path."
         )
-    if any(w in low for w in ("not a database", "malformed", "corrupt", "encrypted")):
-        return JournalError(
-            f"journal {path!r} is damaged ({text}), so it is refused and left as it is. Move "
-            "it away to start a new journal (its rows would then be sent again), or give "
-            "another path. Nothing was sent."
-        )
-    return JournalError(f"journal {path!r} cannot be used ({text}). Nothing was sent.")
+    else:
+        why = f"cannot be used ({text})."
+    return JournalError(f"journal {path!r} {why}{tail}")
 
 
 def _check_file(path: str, where: str) -> bool:
@@ -316,13 +313,6 @@ def open_journal(path: str, url: str, *, rows: int, scope: str = "") -> Journal:
             problem = conn.execute("PRAGMA quick_check").fetchone()[0]
             if problem != "ok":
                 raise _refusal(path, sqlite3.DatabaseError(f"database is corrupt: {problem}"))
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise JournalError(
-                f"journal {path!r}: SQLite cannot use WAL mode there (it reports {mode!r}); "
-                "choose a path on a local disk. Nothing was sent."
-            )
-        conn.execute("PRAGMA synchronous = NORMAL")
         _check_or_create(conn, path, url)
         cur = conn.execute(
             "INSERT INTO runs (started, scope, rows) VALUES (?, ?, ?)", (time.time(), scope, rows)
@@ -339,6 +329,15 @@ def open_journal(path: str, url: str, *, rows: int, scope: str = "") -> Journal:
 
 def _check_or_create(conn: sqlite3.Connection, path: str, url: str) -> None:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables:
+        _check_meta(conn, tables, path, url)  # before any write: a refused file stays as it was
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise JournalError(
+            f"journal {path!r}: SQLite cannot use WAL mode there (it reports {mode!r}); "
+            "choose a path on a local disk. Nothing was sent."
+        )
+    conn.execute("PRAGMA synchronous = NORMAL")
     if not tables:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -360,7 +359,9 @@ def _check_or_create(conn: sqlite3.Connection, path: str, url: str) -> None:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return
+
+
+def _check_meta(conn: sqlite3.Connection, tables: set[str], path: str, url: str) -> None:
     meta: dict[str, str] = {}
     if {"meta", "runs", "rows"} <= tables:
         meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
@@ -612,7 +613,7 @@ def read_journal(path: str | os.PathLike[str]) -> pd.DataFrame:
     try:
         conn = sqlite3.connect(where, timeout=10.0)
     except sqlite3.Error as exc:
-        raise _refusal(name, exc) from None
+        raise _refusal(name, exc, "") from None
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         meta = (
@@ -622,13 +623,16 @@ def read_journal(path: str | os.PathLike[str]) -> pd.DataFrame:
         )
         if meta.get("format") != FORMAT or "rows" not in tables:
             raise JournalError(f"{name!r} is not a flux_magic journal.")
+        problem = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if problem != "ok":
+            raise _refusal(name, sqlite3.DatabaseError(f"database is corrupt: {problem}"), "")
         rows = conn.execute(
             "SELECT identity, label, position, idempotency_key, state, status, sent, error, "
             "attempts, elapsed, claimed, finished, run, sends FROM rows "
             "ORDER BY run, position, identity"
         ).fetchall()
     except sqlite3.Error as exc:
-        raise _refusal(name, exc) from None
+        raise _refusal(name, exc, "") from None
     finally:
         conn.close()
     return _journal_frame(rows)
