@@ -27,9 +27,12 @@ SHA-256 of the full URL, to refuse the journal of another URL).
 
 from __future__ import annotations
 
+import array
 import collections
 import hashlib
+import itertools
 import math
+import operator
 import os
 import shutil
 import sqlite3
@@ -56,7 +59,7 @@ FLUSH_SECONDS = 0.05
 #: The writer is woken early when this many outcomes wait.
 BATCH_ROWS = 256
 #: Claims beyond twice the concurrency, so the sender rarely waits for the writer.
-SLACK = 32
+SLACK = 64
 #: A generous estimate of the journal's bytes per row (table, index, WAL), for the
 #: free-space check before anything is sent.
 BYTES_PER_ROW = 400
@@ -81,7 +84,8 @@ CREATE TABLE runs (
     stop TEXT
 );
 CREATE TABLE rows (
-    identity TEXT PRIMARY KEY,
+    seq INTEGER PRIMARY KEY,
+    identity TEXT NOT NULL,
     label TEXT NOT NULL,
     position INTEGER NOT NULL,
     idempotency_key TEXT NOT NULL,
@@ -93,32 +97,26 @@ CREATE TABLE rows (
     elapsed REAL,
     claimed REAL,
     finished REAL,
-    run INTEGER NOT NULL,
-    sends INTEGER NOT NULL DEFAULT 1
-) WITHOUT ROWID;
+    run INTEGER NOT NULL
+);
 """
 
-# A claim never overwrites an outcome recorded by this same run (a mapping error recorded
-# before the claim came round); a row of an earlier run is claimed afresh.
+# Entries are appended in sending order (``seq``), and an outcome updates its row's entry:
+# a batch touches the last page or two of the table, not one page per row. A row's latest
+# entry (highest ``seq``) is its state; a resumed send appends a new entry for a row it sends.
 _CLAIM = """
-INSERT INTO rows (identity, label, position, idempotency_key, state, claimed, run)
-VALUES (?, ?, ?, ?, 1, ?, ?)
-ON CONFLICT (identity) DO UPDATE SET
-    label = excluded.label, position = excluded.position,
-    idempotency_key = excluded.idempotency_key, state = 1, status = NULL, sent = NULL,
-    error = NULL, attempts = NULL, elapsed = NULL, claimed = excluded.claimed,
-    finished = NULL, run = excluded.run, sends = rows.sends + 1
-WHERE rows.run != excluded.run OR rows.state = 0
+INSERT INTO rows (seq, identity, label, position, idempotency_key, state, claimed, run)
+VALUES (?, ?, ?, ?, ?, 1, ?, ?)
 """
-
 _OUTCOME = """
-INSERT INTO rows (identity, label, position, idempotency_key, state, status, sent, error,
+UPDATE rows SET state = 2, status = ?, sent = ?, error = ?, attempts = ?, elapsed = ?,
+    finished = ?
+WHERE seq = ?
+"""
+_UNCLAIMED_OUTCOME = """
+INSERT INTO rows (seq, identity, label, position, idempotency_key, state, status, sent, error,
                   attempts, elapsed, finished, run)
-VALUES (?, ?, ?, ?, 2, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (identity) DO UPDATE SET
-    state = 2, status = excluded.status, sent = excluded.sent, error = excluded.error,
-    attempts = excluded.attempts, elapsed = excluded.elapsed, finished = excluded.finished,
-    run = excluded.run
+VALUES (?, ?, ?, ?, ?, 2, ?, ?, ?, ?, ?, ?, ?)
 """
 
 
@@ -231,14 +229,17 @@ class Journal:
         self.conn = conn
         self.path = path
         self.run_no = run_no
+        #: The next entry number (entries are appended in sending order).
+        last = conn.execute("SELECT coalesce(max(seq), 0) FROM rows").fetchone()[0]
+        self.next_seq = int(last) + 1
 
     def records(self, scope: str) -> dict[str, _Record]:
         """What the journal holds about the rows of ``scope``, by identity."""
         cur = self.conn.execute(
             "SELECT identity, state, status, sent, attempts, elapsed, idempotency_key "
-            "FROM rows WHERE identity >= ? AND identity < ?",
+            "FROM rows WHERE identity >= ? AND identity < ? ORDER BY seq",
             (f"{scope}:", f"{scope};"),
-        )
+        )  # the latest entry of a row wins
         return {
             identity: _Record(
                 state,
@@ -388,9 +389,10 @@ def _check_meta(conn: sqlite3.Connection, tables: set[str], path: str, url: str)
 class JournalWriter:
     """Records one run: claims rows before they leave, outcomes when known, in batches.
 
-    ``Run`` calls ``began`` (before a row's first attempt), ``outcome`` (when its outcome is
-    known) and ``close`` (when the send is over). Only ``began`` may wait: when the row is
-    not claimed yet, until the writer has committed its claim.
+    ``Run`` calls ``began`` (before a row's first attempt), ``outcome`` / ``failed_mapping``
+    (when its outcome is known) and ``close`` (when the send is over). Only ``began`` may
+    wait: when the row is not claimed yet, until the writer has committed its claim. The
+    hooks queue ready-made parameter rows, so the writer's batches run in SQLite's C code.
     """
 
     def __init__(self, journal: Journal, run: Run, identities: list[str], keys: list[str]):
@@ -399,12 +401,16 @@ class JournalWriter:
         self.identities = identities
         self.keys = keys
         self.claimed = bytearray(run.total)
-        #: Rows whose outcome is known, waiting to be committed: (position, attempts, time).
-        self.queue: collections.deque[tuple[int, int, float]] = collections.deque()
+        #: The journal entry (``seq``) of each claimed row.
+        self.entry = array.array("q", bytes(8 * run.total))
+        #: Outcomes of claimed rows, as parameters of ``_OUTCOME``.
+        self.queue: collections.deque[tuple[Any, ...]] = collections.deque()
+        #: Rows whose mapping failed (never claimed): (position, error, time).
+        self.unclaimed: collections.deque[tuple[int, str, float]] = collections.deque()
         concurrency = run.options.concurrency
         #: At most this many rows claimed without a committed outcome.
         self.window = 2 * concurrency + SLACK
-        self._low = concurrency + SLACK // 2
+        self._low = SLACK // 2
         self._open = 0
         self._cursor = 0
         self._claimed_n = 0
@@ -431,14 +437,22 @@ class JournalWriter:
                     self._wake.set()
                     self._cond.wait(FLUSH_SECONDS)
         self._begun += 1
-        if self._claimed_n - self._begun < self._low:
+        if self._claimed_n - self._begun < self._low and not self._wake.is_set():
             self._wake.set()
 
-    def outcome(self, position: int, attempts: int) -> None:
-        """Called when the row's outcome is in the ledger; recorded with the next batch."""
-        self.queue.append((position, attempts, time.time()))
-        if len(self.queue) >= BATCH_ROWS:
+    def outcome(
+        self, position: int, status: int, sent: bool, error: str, attempts: int, elapsed: float
+    ) -> None:
+        """Called when a sent row's outcome is in the ledger; recorded with the next batch."""
+        self.queue.append(
+            (status, int(sent), error, attempts, elapsed, time.time(), self.entry[position])
+        )
+        if len(self.queue) >= BATCH_ROWS and not self._wake.is_set():
             self._wake.set()
+
+    def failed_mapping(self, position: int, error: str) -> None:
+        """Called when a row's mapping failed: it was never sent (and may not be claimed)."""
+        self.unclaimed.append((position, error, time.time()))
 
     # -- the writer thread -------------------------------------------------------------------
     def _loop(self) -> None:
@@ -467,74 +481,75 @@ class JournalWriter:
 
     def _flush(self, *, claim: bool) -> None:
         """One transaction: claims for the next rows and every outcome queued so far."""
-        run = self.run
         queue = self.queue
         done = [queue.popleft() for _ in range(len(queue))]
-        labels = self._labels if self._labels is not None else []
-        ids = self.identities
-        keys = self.keys
-        now = time.time()
+        failed = [self.unclaimed.popleft() for _ in range(len(self.unclaimed))]
+        claimed = self.claimed
         claims: list[int] = []
         if claim:
-            freed = sum(1 for pos, _, _ in done if self.claimed[pos])
-            room = self.window - (self._open - freed)
-            state = run.state
+            room = self.window - (self._open - len(done))
+            state = self.run.state
             cursor = self._cursor
-            total = run.total
+            total = self.run.total
             while room > 0 and cursor < total:
-                if state[cursor] == 0:  # not attempted: not skipped, not failed mapping
+                if state[cursor] == 0:  # not attempted: not skipped, not a failed mapping
                     claims.append(cursor)
                     room -= 1
                 cursor += 1
             self._cursor = cursor
-        if not claims and not done:
+        if not claims and not done and not failed:
             return
-        status = run.status
-        error = run.error
-        elapsed = run.elapsed
-        outcome_rows = []
-        for pos, attempts, finished in done:
-            code = status[pos]
-            err = error[pos]
-            secs = elapsed[pos]
-            outcome_rows.append(
-                (
-                    ids[pos],
-                    labels[pos],
-                    pos,
-                    keys[pos],
-                    code,
-                    int(run.is_sent(code) and not err),
-                    err,
-                    attempts,
-                    None if math.isnan(secs) else secs,
-                    finished,
-                    self.journal.run_no,
-                )
-            )
-        conn = self.journal.conn
+        labels = self._labels if self._labels is not None else []
+        ids = self.identities
+        keys = self.keys
         run_no = self.journal.run_no
+        seq = self.journal.next_seq
+        n = len(claims)
+        claim_rows: Any = ()
+        if n:
+            pick = operator.itemgetter(*claims) if n > 1 else lambda seq_: (seq_[claims[0]],)
+            claim_rows = zip(
+                range(seq, seq + n),
+                pick(ids),
+                pick(labels),
+                claims,
+                pick(keys),
+                itertools.repeat(time.time()),
+                itertools.repeat(run_no),
+            )
+        updates: list[tuple[Any, ...]] = []
+        inserts: list[tuple[Any, ...]] = []
+        for pos, err, finished in failed:
+            if claimed[pos]:  # claimed, then its mapping failed
+                updates.append((0, 0, err, 0, None, finished, self.entry[pos]))
+            else:
+                row = (seq + n + len(inserts), ids[pos], labels[pos], pos, keys[pos])
+                inserts.append((*row, 0, 0, err, 0, None, finished, run_no))
+        conn = self.journal.conn
         conn.execute("BEGIN")
         try:
-            if claims:
-                conn.executemany(
-                    _CLAIM, [(ids[p], labels[p], p, keys[p], now, run_no) for p in claims]
-                )
-            if outcome_rows:
-                conn.executemany(_OUTCOME, outcome_rows)
+            if n:
+                conn.executemany(_CLAIM, claim_rows)
+            if done:
+                conn.executemany(_OUTCOME, done)
+            if updates:
+                conn.executemany(_OUTCOME, updates)
+            if inserts:
+                conn.executemany(_UNCLAIMED_OUTCOME, inserts)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        for pos, _, _ in done:
-            if self.claimed[pos]:
-                self._open -= 1
-        if claims:
-            for pos in claims:
-                self.claimed[pos] = 1
-            self._open += len(claims)
-            self._claimed_n += len(claims)
+        self.journal.next_seq = seq + n + len(inserts)
+        self._open -= len(done) + len(updates)
+        if n:
+            entry = self.entry
+            for i, pos in enumerate(claims):
+                entry[pos] = seq + i
+                claimed[pos] = 1
+            self._open += n
+            self._claimed_n += n
             with self._cond:
                 self._cond.notify_all()
 
@@ -554,25 +569,18 @@ class JournalWriter:
                 if self._labels is None:
                     self._labels = [str(label) for label in run.labels.tolist()]
                 self._flush(claim=False)
+                claimed = self.claimed
                 unused = [
-                    (self.identities[p], self.journal.run_no)
-                    for p in range(run.total)
-                    if self.claimed[p] and run.state[p] == 0
+                    (self.entry[p],) for p in range(run.total) if claimed[p] and run.state[p] == 0
                 ]
                 unknown = [
-                    (run.error[p], self.identities[p], self.journal.run_no)
+                    (run.error[p], self.entry[p])
                     for p in range(run.total)
-                    if self.claimed[p] and run.state[p] == 1
+                    if claimed[p] and run.state[p] == 1
                 ]
                 conn.execute("BEGIN")
-                conn.executemany(
-                    "UPDATE rows SET state = 0 WHERE identity = ? AND run = ? AND state = 1",
-                    unused,
-                )
-                conn.executemany(
-                    "UPDATE rows SET error = ? WHERE identity = ? AND run = ? AND state = 1",
-                    unknown,
-                )
+                conn.executemany("UPDATE rows SET state = 0 WHERE seq = ? AND state = 1", unused)
+                conn.executemany("UPDATE rows SET error = ? WHERE seq = ? AND state = 1", unknown)
                 conn.execute(
                     "UPDATE runs SET finished = ?, stop = ? WHERE run = ?",
                     (time.time(), run.stop_reason, self.journal.run_no),
@@ -627,9 +635,11 @@ def read_journal(path: str | os.PathLike[str]) -> pd.DataFrame:
         if problem != "ok":
             raise _refusal(name, sqlite3.DatabaseError(f"database is corrupt: {problem}"), "")
         rows = conn.execute(
-            "SELECT identity, label, position, idempotency_key, state, status, sent, error, "
-            "attempts, elapsed, claimed, finished, run, sends FROM rows "
-            "ORDER BY run, position, identity"
+            "SELECT r.identity, r.label, r.position, r.idempotency_key, r.state, r.status, "
+            "r.sent, r.error, r.attempts, r.elapsed, r.claimed, r.finished, r.run, l.sends "
+            "FROM rows AS r JOIN (SELECT identity, max(seq) AS last, "
+            "sum(claimed IS NOT NULL) AS sends FROM rows GROUP BY identity) AS l "
+            "ON r.seq = l.last ORDER BY r.run, r.position, r.identity"
         ).fetchall()
     except sqlite3.Error as exc:
         raise _refusal(name, exc, "") from None

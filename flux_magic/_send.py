@@ -127,7 +127,14 @@ class Run:
             elif error and self.options.strict and not self.stop_reason:
                 self.stop("strict", position)
             if self.journal is not None:
-                self.journal.outcome(position, attempts)
+                self.journal.outcome(
+                    position,
+                    status,
+                    self.is_sent(status) and not error,
+                    self.error[position],
+                    attempts,
+                    self.elapsed[position],
+                )
 
     def settle(self, position: int, status: int, error: str, attempts: int, elapsed: float) -> None:
         """A row whose outcome an earlier run recorded (a resumed journal): not sent again."""
@@ -163,7 +170,7 @@ class Run:
                 self.failure = exc
                 self.stop("strict", position)
             if self.journal is not None:
-                self.journal.outcome(position, 0)
+                self.journal.failed_mapping(position, self.error[position])
 
     # -- what the caller does -----------------------------------------------------------
     def is_sent(self, status: int) -> bool:
@@ -207,6 +214,9 @@ def _requests(
 ) -> Iterator[tuple[int, Request]]:
     labels = run.labels
     state = run.state
+    # with a journal every request carries the Idempotency-Key the journal records: only a
+    # key that went with the first request lets the server drop a resumed send's duplicate
+    keyed = run.journal is not None
     for position, row in enumerate(iter_rows(df)):
         if run.stopping:
             return
@@ -217,6 +227,11 @@ def _requests(
         except MappingError as exc:
             run.fail_mapping(position, exc)
             continue
+        if keyed:
+            headers = req.headers
+            if "Idempotency-Key" not in headers and "idempotency-key" not in headers:
+                headers = {**headers, "Idempotency-Key": run.idempotency_key(position)}
+                req = Request(headers, req.body)
         if run.stopping:  # stopped while the mapping ran: the row stays "not sent", truly
             return
         yield position, req
@@ -252,11 +267,8 @@ def send_frame(
     journal = (
         open_journal(options.journal, url, rows=len(df), scope=scope) if options.journal else None
     )
-    if journal is not None:
-        # the key is recorded before a request leaves, and sent with it: only a key that
-        # went with the first request lets the server drop a resumed send's duplicate
-        options = options.replace(idempotency_key=True)
-    identities = row_identities(df, scope=scope) if options.idempotency_key else None
+    needs_identity = options.idempotency_key or journal is not None
+    identities = row_identities(df, scope=scope) if needs_identity else None
     keys = None
     if journal is not None and identities is not None:
         keys = idempotency_keys(url, identities)
