@@ -36,8 +36,9 @@ VARIANTS = {
 def one(variant: str, url: str, n: int, conc: int, journal_dir: str) -> dict[str, float]:
     """Send ``n`` rows once with ``variant``; the whole call is timed."""
     sys.path.insert(0, ROOT)
-    import flux_magic
     from _common import build_df, mapfn
+
+    import flux_magic
 
     df = build_df(n)
     options: dict[str, object] = {"concurrency": conc}

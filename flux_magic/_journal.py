@@ -56,8 +56,9 @@ VERSION = "1"
 NOT_SENT, IN_FLIGHT, DONE = 0, 1, 2
 #: The writer commits at least this often while anything is waiting to be recorded.
 FLUSH_SECONDS = 0.05
-#: The writer is woken early when this many outcomes wait.
-BATCH_ROWS = 256
+#: Between two commits the writer waits at least this long (unless the sender is waiting
+#: for claims), so that a fast send commits in batches rather than row by row.
+MIN_GAP = 0.005
 #: Claims beyond twice the concurrency, so the sender rarely waits for the writer.
 SLACK = 64
 #: A generous estimate of the journal's bytes per row (table, index, WAL), for the
@@ -420,6 +421,7 @@ class JournalWriter:
         self._closing = False
         self._closed = False
         self._wake = threading.Event()
+        self._urgent = threading.Event()
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._loop, name="flux_magic-journal", daemon=True)
         self._thread.start()
@@ -435,6 +437,7 @@ class JournalWriter:
                     if self._closing:
                         raise JournalError("the send is over: its journal is closed")
                     self._wake.set()
+                    self._urgent.set()
                     self._cond.wait(FLUSH_SECONDS)
         self._begun += 1
         if self._claimed_n - self._begun < self._low and not self._wake.is_set():
@@ -447,7 +450,7 @@ class JournalWriter:
         self.queue.append(
             (status, int(sent), error, attempts, elapsed, time.time(), self.entry[position])
         )
-        if len(self.queue) >= BATCH_ROWS and not self._wake.is_set():
+        if not self._wake.is_set():
             self._wake.set()
 
     def failed_mapping(self, position: int, error: str) -> None:
@@ -464,6 +467,8 @@ class JournalWriter:
                 if self._closing:
                     return
                 self._flush(claim=True)
+                self._urgent.wait(MIN_GAP)
+                self._urgent.clear()
         except sqlite3.Error as exc:
             self._fail(exc)
 
@@ -561,6 +566,7 @@ class JournalWriter:
         self._closed = True
         self._closing = True
         self._wake.set()
+        self._urgent.set()
         self._thread.join()
         conn = self.journal.conn
         run = self.run
