@@ -60,7 +60,7 @@ FLUSH_SECONDS = 0.05
 #: for claims), so that a fast send commits in batches rather than row by row.
 MIN_GAP = 0.005
 #: Claims beyond twice the concurrency, so the sender rarely waits for the writer.
-SLACK = 64
+SLACK = 128
 #: A generous estimate of the journal's bytes per row (table, index, WAL), for the
 #: free-space check before anything is sent.
 BYTES_PER_ROW = 400
