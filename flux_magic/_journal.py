@@ -1,25 +1,27 @@
 """The journal of a send (option ``journal=``): an SQLite file that lets a crashed send resume.
 
-One row of the journal per input row, keyed by the row's identity (``_identity``: index label,
-content hash, occurrence). A row moves through three states:
+The journal holds entries, appended in sending order (``seq``); a row's latest entry is its
+state, keyed by the row's identity (``_identity``: index label, content hash, occurrence):
 
-* ``NOT_SENT`` (0): recorded, never left (a claim given back when the send stopped);
+* ``NOT_SENT`` (0): claimed, then given back when the send stopped before the row left;
 * ``IN_FLIGHT`` (1): claimed, with its Idempotency-Key, *before* its request may leave; a row
   still in this state after a crash has an unknown outcome;
 * ``DONE`` (2): its outcome (``_status``, ``_sent``, ``_error``, ``_attempts``, ``_elapsed``)
   is recorded.
 
-The send path never waits for the disk row by row. ``began`` and ``outcome`` only look at a
-flag or append to a queue; one writer thread commits in batches (every ``FLUSH_SECONDS`` or
-sooner when the sender needs claims): claims for the next rows and every outcome queued so
-far, in one transaction. A request leaves only once its claim is committed, and at most
-``window`` rows are claimed without a committed outcome, so after a crash at most that many
-rows are "outcome unknown" (the ones really in flight among them), and no other row can have
-reached the server without the journal knowing its outcome.
+The send path never waits for the disk row by row. ``began`` looks at a flag and ``outcome``
+appends a ready-made parameter row to a queue; one writer thread commits, at most every
+``MIN_GAP`` seconds (sooner when the sender waits for claims, at least every
+``FLUSH_SECONDS`` while anything is queued), one transaction holding claims for the next rows
+and every outcome queued so far. A request leaves only once its claim is committed, and at
+most ``window`` (``2 * concurrency + SLACK``) rows are claimed without a committed outcome.
+So after a crash at most that many rows are "outcome unknown": the rows in flight, rows
+answered in the last few milliseconds, and rows claimed ahead that never left; no other
+row can have reached the server without the journal knowing its outcome.
 
-WAL mode with ``synchronous=NORMAL``: a commit reaches the operating system before the next
-request is allowed out, which survives the crash of the kernel or of Python (SIGKILL, OOM);
-a power cut may lose the last commits (the operating system's cache).
+WAL mode with ``synchronous=NORMAL``: a commit is in the operating system's hands before the
+next batch of requests may leave, which survives the crash of the kernel or of Python
+(SIGKILL, OOM); a power cut may lose the last commits.
 
 Never stored: request bodies, header values, the URL's credentials (only a masked URL and a
 SHA-256 of the full URL, to refuse the journal of another URL).
