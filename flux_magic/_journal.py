@@ -9,15 +9,16 @@ state, keyed by the row's identity (``_identity``: index label, content hash, oc
 * ``DONE`` (2): its outcome (``_status``, ``_sent``, ``_error``, ``_attempts``, ``_elapsed``)
   is recorded.
 
-The send path never waits for the disk row by row. ``began`` looks at a flag and ``outcome``
-appends a ready-made parameter row to a queue; one writer thread commits, at most every
-``MIN_GAP`` seconds (sooner when the sender waits for claims, at least every
-``FLUSH_SECONDS`` while anything is queued), one transaction holding claims for the next rows
-and every outcome queued so far. A request leaves only once its claim is committed, and at
-most ``window`` (``2 * concurrency + SLACK``) rows are claimed without a committed outcome.
-So after a crash at most that many rows are "outcome unknown": the rows in flight, rows
-answered in the last few milliseconds, and rows claimed ahead that never left; no other
-row can have reached the server without the journal knowing its outcome.
+The send path never waits for the disk row by row, and no second thread competes with it
+for the interpreter: the hooks ``Run`` calls write in batches, in the sending thread. A row's
+claim is committed before its request may leave, many rows ahead at a time; an outcome is
+queued as a ready-made parameter row, and the queue is committed with the next claims, or
+once the last commit is ``MIN_GAP`` seconds old (the caller's wait loop commits what a
+stalled send left queued after ``FLUSH_SECONDS``). At most ``window``
+(``2 * concurrency + SLACK``) rows are claimed without a committed outcome, so after a crash
+at most that many rows are "outcome unknown": the rows in flight, rows answered in the last
+few milliseconds, and rows claimed ahead that never left; no other row can have reached the
+server without the journal knowing its outcome.
 
 WAL mode with ``synchronous=NORMAL``: a commit is in the operating system's hands before the
 next batch of requests may leave, which survives the crash of the kernel or of Python
@@ -60,7 +61,7 @@ NOT_SENT, IN_FLIGHT, DONE = 0, 1, 2
 FLUSH_SECONDS = 0.05
 #: Between two commits the writer waits at least this long (unless the sender is waiting
 #: for claims), so that a fast send commits in batches rather than row by row.
-MIN_GAP = 0.005
+MIN_GAP = 0.02
 #: Claims beyond twice the concurrency, so the sender rarely waits for the writer.
 SLACK = 128
 #: A generous estimate of the journal's bytes per row (table, index, WAL), for the
@@ -290,7 +291,7 @@ class Journal:
         return found
 
     def writer(self, run: Run, identities: list[str], keys: list[str]) -> JournalWriter:
-        """Start recording ``run``: the writer thread and the hooks ``Run`` calls."""
+        """Start recording ``run``: the hooks ``Run`` calls."""
         return JournalWriter(self, run, identities, keys)
 
     def close(self) -> None:
@@ -393,9 +394,11 @@ class JournalWriter:
     """Records one run: claims rows before they leave, outcomes when known, in batches.
 
     ``Run`` calls ``began`` (before a row's first attempt), ``outcome`` / ``failed_mapping``
-    (when its outcome is known) and ``close`` (when the send is over). Only ``began`` may
-    wait: when the row is not claimed yet, until the writer has committed its claim. The
-    hooks queue ready-made parameter rows, so the writer's batches run in SQLite's C code.
+    (when its outcome is known), ``tick`` (from the caller's wait loop) and ``close`` (when
+    the send is over). The hooks run in the sending thread and write there, in batches: no
+    second thread competes with the sender for the interpreter. ``began`` commits only when
+    the claims ahead run low or the row is not claimed yet; ``outcome`` queues a ready-made
+    parameter row and commits the queue when the last commit is ``MIN_GAP`` old.
     """
 
     def __init__(self, journal: Journal, run: Run, identities: list[str], keys: list[str]):
@@ -418,63 +421,63 @@ class JournalWriter:
         self._cursor = 0
         self._claimed_n = 0
         self._begun = 0
-        self._labels: list[str] | None = None
+        self._last = time.monotonic()
+        self._labels = [str(label) for label in run.labels.tolist()]
         self.error: JournalError | None = None
-        self._closing = False
         self._closed = False
-        self._wake = threading.Event()
-        self._urgent = threading.Event()
-        self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._loop, name="flux_magic-journal", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
 
     # -- the send path ----------------------------------------------------------------------
     def began(self, position: int) -> None:
         """Called before the row's request leaves: returns once its claim is committed."""
-        if not self.claimed[position]:
-            with self._cond:
-                while not self.claimed[position]:
-                    if self.error is not None:
-                        raise self.error
-                    if self._closing:
-                        raise JournalError("the send is over: its journal is closed")
-                    self._wake.set()
-                    self._urgent.set()
-                    self._cond.wait(FLUSH_SECONDS)
+        if not self.claimed[position] or self._claimed_n - self._begun < self._low:
+            self._commit(claim=True, raising=True)
+            if not self.claimed[position]:
+                raise JournalError(
+                    f"journal {self.journal.path!r}: the row at position {position} could not "
+                    "be claimed, so it was not sent."
+                )
         self._begun += 1
-        if self._claimed_n - self._begun < self._low and not self._wake.is_set():
-            self._wake.set()
 
     def outcome(
         self, position: int, status: int, sent: bool, error: str, attempts: int, elapsed: float
     ) -> None:
-        """Called when a sent row's outcome is in the ledger; recorded with the next batch."""
+        """Called when a sent row's outcome is in the ledger; committed with the next batch."""
         self.queue.append(
             (status, int(sent), error, attempts, elapsed, time.time(), self.entry[position])
         )
-        if not self._wake.is_set():
-            self._wake.set()
+        if time.monotonic() - self._last >= MIN_GAP:
+            self._commit(claim=True, raising=False)  # claims too: began rarely has to
 
     def failed_mapping(self, position: int, error: str) -> None:
         """Called when a row's mapping failed: it was never sent (and may not be claimed)."""
         self.unclaimed.append((position, error, time.time()))
 
-    # -- the writer thread -------------------------------------------------------------------
-    def _loop(self) -> None:
-        try:
-            self._labels = [str(label) for label in self.run.labels.tolist()]
-            while not self._closing:
-                self._wake.wait(FLUSH_SECONDS)
-                self._wake.clear()
-                if self._closing:
-                    return
-                self._flush(claim=True)
-                self._urgent.wait(MIN_GAP)
-                self._urgent.clear()
-        except sqlite3.Error as exc:
-            self._fail(exc)
+    def tick(self) -> None:
+        """Called by the caller's wait loop: commit outcomes that have waited too long."""
+        if (self.queue or self.unclaimed) and time.monotonic() - self._last >= FLUSH_SECONDS:
+            self._commit(claim=False, raising=False)
 
-    def _fail(self, exc: sqlite3.Error) -> None:
+    def _commit(self, *, claim: bool, raising: bool) -> None:
+        if self.error is not None:
+            if raising:
+                raise self.error
+            return
+        if self._closed:
+            if raising:
+                raise JournalError("the send is over: its journal is closed")
+            return
+        with self._lock:
+            try:
+                self._flush(claim=claim)
+            except sqlite3.Error as exc:
+                error = self._fail(exc)
+                if raising:
+                    raise error from None
+            finally:
+                self._last = time.monotonic()
+
+    def _fail(self, exc: sqlite3.Error) -> JournalError:
         text = str(exc)
         self.error = JournalError(
             f"journal {self.journal.path!r} could not be written during the send ({text}), "
@@ -483,8 +486,7 @@ class JournalWriter:
         )
         self.run.crash = self.error
         self.run.stop("crashed")
-        with self._cond:
-            self._cond.notify_all()
+        return self.error
 
     def _flush(self, *, claim: bool) -> None:
         """One transaction: claims for the next rows and every outcome queued so far."""
@@ -506,7 +508,7 @@ class JournalWriter:
             self._cursor = cursor
         if not claims and not done and not failed:
             return
-        labels = self._labels if self._labels is not None else []
+        labels = self._labels
         ids = self.identities
         keys = self.keys
         run_no = self.journal.run_no
@@ -557,8 +559,6 @@ class JournalWriter:
                 claimed[pos] = 1
             self._open += n
             self._claimed_n += n
-            with self._cond:
-                self._cond.notify_all()
 
     # -- the end -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -566,17 +566,12 @@ class JournalWriter:
         if self._closed:
             return
         self._closed = True
-        self._closing = True
-        self._wake.set()
-        self._urgent.set()
-        self._thread.join()
         conn = self.journal.conn
         run = self.run
         try:
             if self.error is None:
-                if self._labels is None:
-                    self._labels = [str(label) for label in run.labels.tolist()]
-                self._flush(claim=False)
+                with self._lock:
+                    self._flush(claim=False)
                 claimed = self.claimed
                 unused = [
                     (self.entry[p],) for p in range(run.total) if claimed[p] and run.state[p] == 0

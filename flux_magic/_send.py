@@ -338,6 +338,8 @@ def _wait(
     while True:
         if run.finished.wait(POLL_SECONDS):
             return
+        if run.journal is not None:
+            run.journal.tick()  # outcomes of a stalled send do not wait for the next row
         if progress is not None:
             progress(run.done, run.total, run.sent, run.failed)
         if cancel is not None and cancel.is_set() and not run.stopping:
