@@ -30,12 +30,10 @@ SHA-256 of the full URL, to refuse the journal of another URL).
 
 from __future__ import annotations
 
-import array
 import collections
 import hashlib
-import itertools
+import json
 import math
-import operator
 import os
 import shutil
 import sqlite3
@@ -61,7 +59,7 @@ NOT_SENT, IN_FLIGHT, DONE = 0, 1, 2
 FLUSH_SECONDS = 0.05
 #: Between two commits the writer waits at least this long (unless the sender is waiting
 #: for claims), so that a fast send commits in batches rather than row by row.
-MIN_GAP = 0.02
+MIN_GAP = 0.005
 #: Claims beyond twice the concurrency, so the sender rarely waits for the writer.
 SLACK = 128
 #: A generous estimate of the journal's bytes per row (table, index, WAL), for the
@@ -87,41 +85,22 @@ CREATE TABLE runs (
     resent_unknown INTEGER NOT NULL DEFAULT 0,
     stop TEXT
 );
-CREATE TABLE rows (
+CREATE TABLE batches (
     seq INTEGER PRIMARY KEY,
-    identity TEXT NOT NULL,
-    label TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    idempotency_key TEXT NOT NULL,
-    state INTEGER NOT NULL,
-    status INTEGER,
-    sent INTEGER,
-    error TEXT,
-    attempts INTEGER,
-    elapsed REAL,
-    claimed REAL,
-    finished REAL,
-    run INTEGER NOT NULL
+    run INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    at REAL NOT NULL,
+    rows TEXT NOT NULL
 );
 """
 
-# Entries are appended in sending order (``seq``), and an outcome updates its row's entry:
-# a batch touches the last page or two of the table, not one page per row. A row's latest
-# entry (highest ``seq``) is its state; a resumed send appends a new entry for a row it sends.
-_CLAIM = """
-INSERT INTO rows (seq, identity, label, position, idempotency_key, state, claimed, run)
-VALUES (?, ?, ?, ?, ?, 1, ?, ?)
-"""
-_OUTCOME = """
-UPDATE rows SET state = 2, status = ?, sent = ?, error = ?, attempts = ?, elapsed = ?,
-    finished = ?
-WHERE seq = ?
-"""
-_UNCLAIMED_OUTCOME = """
-INSERT INTO rows (seq, identity, label, position, idempotency_key, state, status, sent, error,
-                  attempts, elapsed, finished, run)
-VALUES (?, ?, ?, ?, ?, 2, ?, ?, ?, ?, ?, ?, ?)
-"""
+# One entry per batch, appended: a commit writes one or two short records, whatever the
+# number of rows in it. ``claim`` rows: [position, identity, label, Idempotency-Key];
+# ``outcome`` rows: [position, state, status, sent, error, attempts, elapsed in µs]; an
+# outcome's time is its batch's (``at``: when it was committed).
+# Positions are those of the entry's run; replaying the entries in order gives each row's
+# latest state (``_replay``).
+_BATCH = "INSERT INTO batches (run, kind, at, rows) VALUES (?, ?, ?, ?)"
 
 
 def _url_digest(url: str) -> str:
@@ -233,27 +212,12 @@ class Journal:
         self.conn = conn
         self.path = path
         self.run_no = run_no
-        #: The next entry number (entries are appended in sending order).
-        last = conn.execute("SELECT coalesce(max(seq), 0) FROM rows").fetchone()[0]
-        self.next_seq = int(last) + 1
 
     def records(self, scope: str) -> dict[str, _Record]:
         """What the journal holds about the rows of ``scope``, by identity."""
-        cur = self.conn.execute(
-            "SELECT identity, state, status, sent, attempts, elapsed, idempotency_key "
-            "FROM rows WHERE identity >= ? AND identity < ? ORDER BY seq",
-            (f"{scope}:", f"{scope};"),
-        )  # the latest entry of a row wins
         return {
-            identity: _Record(
-                state,
-                status or 0,
-                bool(sent),
-                attempts or 0,
-                math.nan if elapsed is None else elapsed,
-                key,
-            )
-            for identity, state, status, sent, attempts, elapsed, key in cur
+            row[0]: _Record(row[4], row[5], bool(row[6]), row[8], row[9], row[3])
+            for row in _replay(self.conn, scope)
         }
 
     def resume(self, run: Run, identities: list[str], keys: list[str], scope: str) -> Resume:
@@ -368,7 +332,7 @@ def _check_or_create(conn: sqlite3.Connection, path: str, url: str) -> None:
 
 def _check_meta(conn: sqlite3.Connection, tables: set[str], path: str, url: str) -> None:
     meta: dict[str, str] = {}
-    if {"meta", "runs", "rows"} <= tables:
+    if {"meta", "runs", "batches"} <= tables:
         meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
     if meta.get("format") != FORMAT:
         raise JournalError(
@@ -407,12 +371,10 @@ class JournalWriter:
         self.identities = identities
         self.keys = keys
         self.claimed = bytearray(run.total)
-        #: The journal entry (``seq``) of each claimed row.
-        self.entry = array.array("q", bytes(8 * run.total))
-        #: Outcomes of claimed rows, as parameters of ``_OUTCOME``.
+        #: Outcomes of claimed rows, as ``outcome`` rows of the next batch.
         self.queue: collections.deque[tuple[Any, ...]] = collections.deque()
-        #: Rows whose mapping failed (never claimed): (position, error, time).
-        self.unclaimed: collections.deque[tuple[int, str, float]] = collections.deque()
+        #: Rows whose mapping failed (never claimed): (position, error).
+        self.unclaimed: collections.deque[tuple[int, str]] = collections.deque()
         concurrency = run.options.concurrency
         #: At most this many rows claimed without a committed outcome.
         self.window = 2 * concurrency + SLACK
@@ -443,15 +405,14 @@ class JournalWriter:
         self, position: int, status: int, sent: bool, error: str, attempts: int, elapsed: float
     ) -> None:
         """Called when a sent row's outcome is in the ledger; committed with the next batch."""
-        self.queue.append(
-            (status, int(sent), error, attempts, elapsed, time.time(), self.entry[position])
-        )
+        # elapsed in whole microseconds: integers encode several times faster than floats
+        self.queue.append((position, DONE, status, int(sent), error, attempts, int(elapsed * 1e6)))
         if time.monotonic() - self._last >= MIN_GAP:
             self._commit(claim=True, raising=False)  # claims too: began rarely has to
 
     def failed_mapping(self, position: int, error: str) -> None:
         """Called when a row's mapping failed: it was never sent (and may not be claimed)."""
-        self.unclaimed.append((position, error, time.time()))
+        self.unclaimed.append((position, error))
 
     def tick(self) -> None:
         """Called by the caller's wait loop: commit outcomes that have waited too long."""
@@ -491,7 +452,7 @@ class JournalWriter:
     def _flush(self, *, claim: bool) -> None:
         """One transaction: claims for the next rows and every outcome queued so far."""
         queue = self.queue
-        done = [queue.popleft() for _ in range(len(queue))]
+        done: list[Any] = [queue.popleft() for _ in range(len(queue))]
         failed = [self.unclaimed.popleft() for _ in range(len(self.unclaimed))]
         claimed = self.claimed
         claims: list[int] = []
@@ -511,54 +472,34 @@ class JournalWriter:
         labels = self._labels
         ids = self.identities
         keys = self.keys
-        run_no = self.journal.run_no
-        seq = self.journal.next_seq
-        n = len(claims)
-        claim_rows: Any = ()
-        if n:
-            pick = operator.itemgetter(*claims) if n > 1 else lambda seq_: (seq_[claims[0]],)
-            claim_rows = zip(
-                range(seq, seq + n),
-                pick(ids),
-                pick(labels),
-                claims,
-                pick(keys),
-                itertools.repeat(time.time()),
-                itertools.repeat(run_no),
-            )
-        updates: list[tuple[Any, ...]] = []
-        inserts: list[tuple[Any, ...]] = []
-        for pos, err, finished in failed:
-            if claimed[pos]:  # claimed, then its mapping failed
-                updates.append((0, 0, err, 0, None, finished, self.entry[pos]))
+        claim_rows = [[p, ids[p], labels[p], keys[p]] for p in claims]
+        freed = len(done)
+        for pos, err in failed:  # recorded with a claim of their own if need be
+            if claimed[pos]:
+                freed += 1
             else:
-                row = (seq + n + len(inserts), ids[pos], labels[pos], pos, keys[pos])
-                inserts.append((*row, 0, 0, err, 0, None, finished, run_no))
+                claim_rows.append([pos, ids[pos], labels[pos], keys[pos]])
+            done.append((pos, DONE, 0, 0, err, 0, None))
         conn = self.journal.conn
+        run_no = self.journal.run_no
+        now = time.time()
         conn.execute("BEGIN")
         try:
-            if n:
-                conn.executemany(_CLAIM, claim_rows)
+            if claim_rows:
+                conn.execute(_BATCH, (run_no, "claim", now, json.dumps(claim_rows)))
             if done:
-                conn.executemany(_OUTCOME, done)
-            if updates:
-                conn.executemany(_OUTCOME, updates)
-            if inserts:
-                conn.executemany(_UNCLAIMED_OUTCOME, inserts)
+                conn.execute(_BATCH, (run_no, "outcome", now, json.dumps(done)))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        self.journal.next_seq = seq + n + len(inserts)
-        self._open -= len(done) + len(updates)
-        if n:
-            entry = self.entry
-            for i, pos in enumerate(claims):
-                entry[pos] = seq + i
+        self._open -= freed
+        if claims:
+            for pos in claims:
                 claimed[pos] = 1
-            self._open += n
-            self._claimed_n += n
+            self._open += len(claims)
+            self._claimed_n += len(claims)
 
     # -- the end -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -573,20 +514,21 @@ class JournalWriter:
                 with self._lock:
                     self._flush(claim=False)
                 claimed = self.claimed
-                unused = [
-                    (self.entry[p],) for p in range(run.total) if claimed[p] and run.state[p] == 0
-                ]
-                unknown = [
-                    (run.error[p], self.entry[p])
+                now = time.time()
+                # claims given back (never left), and rows in flight when the send stopped
+                ends = [
+                    (p, NOT_SENT, 0, 0, "", 0, None)
+                    if run.state[p] == 0
+                    else (p, IN_FLIGHT, 0, 0, run.error[p], 0, None)
                     for p in range(run.total)
-                    if claimed[p] and run.state[p] == 1
+                    if claimed[p] and run.state[p] < 2
                 ]
                 conn.execute("BEGIN")
-                conn.executemany("UPDATE rows SET state = 0 WHERE seq = ? AND state = 1", unused)
-                conn.executemany("UPDATE rows SET error = ? WHERE seq = ? AND state = 1", unknown)
+                if ends:
+                    conn.execute(_BATCH, (self.journal.run_no, "outcome", now, json.dumps(ends)))
                 conn.execute(
                     "UPDATE runs SET finished = ?, stop = ? WHERE run = ?",
-                    (time.time(), run.stop_reason, self.journal.run_no),
+                    (now, run.stop_reason, self.journal.run_no),
                 )
                 conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -595,6 +537,45 @@ class JournalWriter:
             self._fail(exc)
         finally:
             self.journal.close()
+
+
+def _replay(conn: sqlite3.Connection, scope: str | None) -> list[list[Any]]:
+    """Each row's latest state, replayed from the batches in order (rows of ``scope`` only,
+    or every row for None): [identity, label, position, key, state, status, sent, error,
+    attempts, elapsed, claimed, finished, run, sends]."""
+    prefix = None if scope is None else f"{scope}:"
+    latest: dict[str, list[Any]] = {}
+    where: dict[tuple[int, int], list[Any]] = {}
+    entries = conn.execute("SELECT run, kind, at, rows FROM batches ORDER BY seq")
+    for run_no, kind, at, text in entries:
+        rows = json.loads(text)
+        if kind == "claim":
+            for pos, identity, label, key in rows:
+                if prefix is not None and not identity.startswith(prefix):
+                    continue
+                old = latest.get(identity)
+                sends = (old[13] if old is not None else 0) + 1
+                rec = [identity, label, pos, key, IN_FLIGHT, 0, 0, "", 0, math.nan, at]
+                rec += [math.nan, run_no, sends]
+                latest[identity] = rec
+                where[run_no, pos] = rec
+        else:
+            for pos, state, status, sent, error, attempts, elapsed_us in rows:
+                found = where.get((run_no, pos))
+                if found is None:
+                    continue
+                rec = found
+                rec[4] = state
+                rec[7] = error
+                rec[11] = at
+                if state == DONE:
+                    rec[5], rec[6], rec[8] = status, sent, attempts
+                    rec[9] = math.nan if elapsed_us is None else elapsed_us / 1e6
+                    if not attempts:  # a failed mapping: never sent
+                        rec[13] -= 1
+                elif state == NOT_SENT:
+                    rec[13] -= 1
+    return list(latest.values())
 
 
 _OUTCOME_NAMES = {NOT_SENT: "not sent", IN_FLIGHT: "unknown"}
@@ -632,18 +613,12 @@ def read_journal(path: str | os.PathLike[str]) -> pd.DataFrame:
             if "meta" in tables
             else {}
         )
-        if meta.get("format") != FORMAT or "rows" not in tables:
+        if meta.get("format") != FORMAT or "batches" not in tables:
             raise JournalError(f"{name!r} is not a flux_magic journal.")
         problem = conn.execute("PRAGMA quick_check").fetchone()[0]
         if problem != "ok":
             raise _refusal(name, sqlite3.DatabaseError(f"database is corrupt: {problem}"), "")
-        rows = conn.execute(
-            "SELECT r.identity, r.label, r.position, r.idempotency_key, r.state, r.status, "
-            "r.sent, r.error, r.attempts, r.elapsed, r.claimed, r.finished, r.run, l.sends "
-            "FROM rows AS r JOIN (SELECT identity, max(seq) AS last, "
-            "sum(claimed IS NOT NULL) AS sends FROM rows GROUP BY identity) AS l "
-            "ON r.seq = l.last ORDER BY r.run, r.position, r.identity"
-        ).fetchall()
+        rows = sorted(_replay(conn, None), key=lambda r: (r[12], r[2], r[0]))
     except sqlite3.Error as exc:
         raise _refusal(name, exc, "") from None
     finally:
@@ -651,7 +626,7 @@ def read_journal(path: str | os.PathLike[str]) -> pd.DataFrame:
     return _journal_frame(rows)
 
 
-def _journal_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+def _journal_frame(rows: list[list[Any]]) -> pd.DataFrame:
     columns = [
         "identity",
         "label",
