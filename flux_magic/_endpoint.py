@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -14,10 +15,44 @@ from ._options import Options
 from ._preview import preview_frame
 from ._request import check_url
 from ._rows import check_frame
-from ._secrets import mask_url
-from ._send import ProgressCallback, send_frame
+from ._secrets import mask_text, mask_url
+from ._send import AnswerCheck, ProgressCallback, send_frame
 
-__all__ = ["Endpoint", "Sender", "endpoint"]
+__all__ = ["Endpoint", "Hooks", "Sender", "endpoint"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hooks:
+    """What an endpoint built on ``Sender`` (``flux_magic.endpoints``) adds to every send.
+
+    Attributes
+    ----------
+    secrets : tuple of str
+        Literal values (tokens, keys) masked in previews, curl, reprs and errors.
+    secret_fields : tuple of str
+        JSON body fields whose values previews mask (e.g. ``routing_key``).
+    answer_check : callable or None
+        ``check(status, answer_bytes) -> str``: a service-level failure inside an answer
+        counted as sent goes to ``_error`` (``_sent`` unchanged). Needs ``keep_answer``.
+    keep_answer : int
+        Answer bytes kept for ``answer_check`` / ``finish`` even when ``keep_response`` is 0
+        (``_response`` then stays out of the result).
+    prepare : callable or None
+        ``prepare(df) -> df`` before rows are mapped (e.g. a dedup-key column).
+    finish : callable or None
+        ``finish(result) -> result`` after a send (extra or fewer columns).
+    """
+
+    secrets: tuple[str, ...] = ()
+    secret_fields: tuple[str, ...] = ()
+    answer_check: AnswerCheck | None = None
+    keep_answer: int = 0
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    finish: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+
+    def mask(self, text: str) -> str:
+        """``text`` with these secrets and URL credentials masked."""
+        return mask_text(mask_url(text), self.secrets)
 
 
 def endpoint(url: str, **options: Any) -> Endpoint:
@@ -93,7 +128,14 @@ class Sender:
         The last result, also after an interrupt or a strict-mode failure (partial then).
     """
 
-    def __init__(self, url: str, map_fn: Callable[[Any], Any], options: Options) -> None:
+    def __init__(
+        self,
+        url: str,
+        map_fn: Callable[[Any], Any],
+        options: Options,
+        *,
+        hooks: Hooks | None = None,
+    ) -> None:
         if not callable(map_fn):
             raise UsageError(
                 f"the mapping function must be callable (e.g. a lambda r: {{...}}), "
@@ -102,6 +144,7 @@ class Sender:
         self.url = url
         self.map_fn = map_fn
         self.options = options
+        self.hooks = hooks or Hooks()
         self.result: pd.DataFrame | None = None
 
     def __call__(
@@ -120,15 +163,39 @@ class Sender:
         """
         from ._errors import EndpointError, SendInterrupted
 
+        hooks = self.hooks
         frame = check_frame(df)
+        if hooks.prepare is not None:
+            frame = hooks.prepare(frame)
+        options = self.options
+        forced = hooks.keep_answer > options.keep_response
+        if forced:
+            options = options.replace(keep_response=hooks.keep_answer)
         try:
-            self.result = send_frame(
-                frame, self.map_fn, self.url, self.options, progress=progress, cancel=cancel
+            self.result = self._finish(
+                send_frame(
+                    frame,
+                    self.map_fn,
+                    self.url,
+                    options,
+                    progress=progress,
+                    cancel=cancel,
+                    answer_check=hooks.answer_check,
+                    secrets=hooks.secrets,
+                ),
+                forced,
             )
         except (EndpointError, SendInterrupted) as exc:
-            self.result = exc.result
+            exc.result = self.result = self._finish(exc.result, forced)
             raise
         return self.result
+
+    def _finish(self, result: pd.DataFrame, forced: bool) -> pd.DataFrame:
+        if self.hooks.finish is not None:
+            result = self.hooks.finish(result)
+        if forced and "_response" in result.columns:
+            result = result.drop(columns="_response")
+        return result
 
     def preview(self, df: pd.DataFrame, n: int = 10, *, reveal: bool = False) -> pd.DataFrame:
         """The requests the first ``n`` rows would make; nothing is sent.
@@ -138,8 +205,20 @@ class Sender:
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise UsageError(f"n must be a whole number >= 0, not {n!r}.")
-        return preview_frame(check_frame(df), self.map_fn, self.url, n, reveal=reveal)
+        frame = check_frame(df)
+        if self.hooks.prepare is not None:
+            frame = self.hooks.prepare(frame.iloc[:n])
+        return preview_frame(
+            frame,
+            self.map_fn,
+            self.url,
+            n,
+            reveal=reveal,
+            secrets=self.hooks.secrets,
+            secret_fields=self.hooks.secret_fields,
+        )
 
     def __repr__(self) -> str:
         name = getattr(self.map_fn, "__name__", type(self.map_fn).__name__)
-        return f"Sender(url={mask_url(self.url)!r}, map_fn={name}, {self.options!r})"
+        url = self.hooks.mask(self.url)
+        return f"{type(self).__name__}(url={url!r}, map_fn={name}, {self.options!r})"

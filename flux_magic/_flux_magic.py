@@ -67,7 +67,8 @@ class FluxMagic(Magics):
 
         Usage: ``%%flux [-o NAME] [--collect] [--sent-when 200|2xx] [--timeout S] [--quiet]``
 
-        Supported: ``import "http" | "json" | "strings" | "sampledata" | "csv" | "array"``,
+        Supported: ``import`` of http, json, sampledata, csv, array, strings, math, regexp, date,
+        timezone, dict, types, experimental/array, internal/debug (README: Flux packages),
         assignments, ``option now = () => <time>``, ``|>``, ``sampledata.*()``,
         ``csv.from(csv:)``, ``array.from(rows:)``, ``http.endpoint(url:)(mapFn:)``,
         ``http.post(url:, headers:, data:)``, ``filter``, ``map``, ``limit``, ``keep``,

@@ -175,6 +175,7 @@ class _Record:
     state: int
     status: int
     sent: bool
+    error: str
     attempts: int
     elapsed: float
     key: str
@@ -216,7 +217,7 @@ class Journal:
     def records(self, scope: str) -> dict[str, _Record]:
         """What the journal holds about the rows of ``scope``, by identity."""
         return {
-            row[0]: _Record(row[4], row[5], bool(row[6]), row[8], row[9], row[3])
+            row[0]: _Record(row[4], row[5], bool(row[6]), row[7], row[8], row[9], row[3])
             for row in _replay(self.conn, scope)
         }
 
@@ -240,7 +241,7 @@ class Journal:
             found.matched += 1
             keys[position] = rec.key
             if rec.state == DONE and rec.sent:
-                run.settle(position, rec.status, "", rec.attempts, rec.elapsed)
+                run.settle(position, rec.status, rec.error, rec.attempts, rec.elapsed, sent=True)
                 found.skipped += 1
             elif rec.state == IN_FLIGHT:
                 if retry_unknown:

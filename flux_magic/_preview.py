@@ -7,7 +7,7 @@ one of ten rows. Secrets are masked unless ``reveal=True``.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -15,7 +15,7 @@ import pandas as pd
 from ._errors import MappingError
 from ._request import Request, build_request
 from ._rows import iter_rows
-from ._secrets import mask_headers, mask_text, mask_url, secret_values
+from ._secrets import mask_headers, mask_json_fields, mask_text, mask_url, secret_values
 
 __all__ = ["PREVIEW_COLUMNS", "body_text", "curl_command", "preview_frame"]
 
@@ -72,12 +72,19 @@ def preview_frame(
     n: int = 10,
     *,
     reveal: bool = False,
+    secrets: Sequence[str] = (),
+    secret_fields: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """One row per request the first ``n`` rows of ``df`` would make; no network."""
+    """One row per request the first ``n`` rows of ``df`` would make; no network.
+
+    ``secrets`` are literal values to mask too (tokens an endpoint puts in its URL or body);
+    ``secret_fields`` name JSON body fields whose values are masked (``routing_key``).
+    """
     head = df.iloc[:n]
     labels = head.index
-    shown_url = url if reveal else mask_url(url)
-    url_secrets = secret_values(url)
+    extra = [x for x in secrets if x]
+    shown_url = url if reveal else mask_text(mask_url(url), extra)
+    url_secrets = [*secret_values(url), *extra]
     records: list[dict[str, Any]] = []
     for position, row in enumerate(iter_rows(head)):
         try:
@@ -97,17 +104,25 @@ def preview_frame(
                 )
             )
             continue
+        if reveal:
+            headers, body = req.headers, body_text(req.body)
+            curl = curl_command(url, req, reveal=True)
+        else:
+            hidden = [*secret_values(url, req.headers), *extra]
+            headers = {k: mask_text(v, extra) for k, v in mask_headers(req.headers).items()}
+            body = mask_text(mask_json_fields(body_text(req.body), secret_fields), hidden)
+            curl = curl_command(url, req)
+            if extra or secret_fields:
+                curl = mask_text(mask_json_fields(curl, secret_fields), hidden)
         records.append(
             dict(
                 row=labels[position],
                 method="POST",
                 url=shown_url,
-                headers=req.headers if reveal else mask_headers(req.headers),
-                body=body_text(req.body)
-                if reveal
-                else mask_text(body_text(req.body), secret_values(url, req.headers)),
+                headers=headers,
+                body=body,
                 size=len(req.body),
-                curl=curl_command(url, req, reveal=reveal),
+                curl=curl,
                 error="",
             )
         )

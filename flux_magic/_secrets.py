@@ -10,7 +10,15 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["MASK", "is_secret_name", "mask_headers", "mask_text", "mask_url", "secret_values"]
+__all__ = [
+    "MASK",
+    "is_secret_name",
+    "mask_headers",
+    "mask_json_fields",
+    "mask_text",
+    "mask_url",
+    "secret_values",
+]
 
 MASK = "***"
 
@@ -39,12 +47,46 @@ def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: (_mask_value(v) if is_secret_name(k) else v) for k, v in headers.items()}
 
 
+# Webhook URLs that carry their credential in the path: (host pattern, path pattern); the
+# groups of the path pattern are the secret parts.
+_PATH_SECRETS = (
+    (re.compile(r"(^|\.)slack\.com$", re.I), re.compile(r"^/services/[^/]+/[^/]+/([^/]+)")),
+    (re.compile(r"(^|\.)discord(app)?\.com$", re.I), re.compile(r"^/api/webhooks/[^/]+/([^/]+)")),
+    (re.compile(r"(^|\.)telegram\.org$", re.I), re.compile(r"^/bot([^/]+)")),
+    (
+        re.compile(r"(^|\.)victorops\.com$", re.I),
+        re.compile(r"^/integrations/generic/[^/]+/alert/([^/]+)/([^/]+)"),
+    ),
+    (
+        re.compile(r"(^|\.)(office\.com|office365\.com|logic\.azure\.com)$", re.I),
+        re.compile(r"^/webhookb?2?/(.+)$"),
+    ),
+)
+
+
+def _path_secrets(host: str, path: str) -> list[tuple[int, int]]:
+    """The spans of ``path`` that are credentials, for the webhook URLs above."""
+    for host_re, path_re in _PATH_SECRETS:
+        if host_re.search(host):
+            m = path_re.match(path)
+            return [m.span(g) for g in range(1, len(m.groups()) + 1)] if m else []
+    return []
+
+
+def _mask_path(host: str, path: str) -> str:
+    for start, end in reversed(_path_secrets(host, path)):
+        path = path[:start] + MASK + path[end:]
+    return path
+
+
 def mask_url(url: str) -> str:
-    """``url`` with its password and token-like query values replaced by ``***``."""
+    """``url`` with its password, token-like query values and the credential in known webhook
+    paths (Slack, Discord, Telegram, VictorOps, Teams) replaced by ``***``."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return url
+    path = _mask_path(parts.hostname or "", parts.path) if parts.path else parts.path
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
@@ -59,9 +101,9 @@ def mask_url(url: str) -> str:
                 safe="*",
                 quote_via=quote,
             )
-    if netloc == parts.netloc and query == parts.query:
+    if netloc == parts.netloc and query == parts.query and path == parts.path:
         return url
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
 
 
 def secret_values(url: str, headers: Mapping[str, str] | None = None) -> list[str]:
@@ -72,6 +114,7 @@ def secret_values(url: str, headers: Mapping[str, str] | None = None) -> list[st
         if parts.password:
             found.append(parts.password)
         found.extend(v for k, v in parse_qsl(parts.query) if is_secret_name(k) and v)
+        found.extend(parts.path[a:b] for a, b in _path_secrets(parts.hostname or "", parts.path))
     except ValueError:
         pass
     for k, v in (headers or {}).items():
@@ -85,4 +128,18 @@ def mask_text(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every occurrence of each secret replaced by ``***``."""
     for s in sorted(set(secrets), key=len, reverse=True):
         text = text.replace(s, MASK)
+    return text
+
+
+def mask_json_fields(text: str, fields: Iterable[str]) -> str:
+    """``text`` (JSON) with the string values of the named fields replaced by ``***``.
+
+    Examples
+    --------
+    >>> mask_json_fields('{"dedup_key":"a","routing_key":"R0ut1ng"}', ["routing_key"])
+    '{"dedup_key":"a","routing_key":"***"}'
+    """
+    for name in fields:
+        pattern = re.compile(r'("' + re.escape(name) + r'"\s*:\s*)"(?:[^"\\]|\\.)*"')
+        text = pattern.sub(lambda m: m.group(1) + f'"{MASK}"', text)
     return text

@@ -17,7 +17,7 @@ import asyncio
 import math
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -31,10 +31,15 @@ from ._rows import iter_rows
 from ._secrets import mask_text, mask_url, secret_values
 from ._transport import Outcome, run_transport
 
-__all__ = ["ProgressCallback", "Run", "send_frame"]
+__all__ = ["AnswerCheck", "ProgressCallback", "Run", "send_frame"]
 
 ProgressCallback = Callable[[int, int, int, int], Any]
 """``progress(done, total, sent, failed)``, called from the thread that called the sender."""
+
+AnswerCheck = Callable[[int, "bytes | None"], str]
+"""``check(status, kept_answer) -> ""`` or what the service said went wrong inside an answer
+whose status counts as sent (Slack's ``"ok": false``). Such a row keeps ``_sent`` as Flux has
+it; its ``_error`` carries the text."""
 
 #: How often the caller's loop wakes up to report progress and look at the cancel signal.
 POLL_SECONDS = 0.1
@@ -58,6 +63,8 @@ class Run:
         *,
         identities: list[str] | None = None,
         keys: list[str] | None = None,
+        answer_check: AnswerCheck | None = None,
+        secrets: Sequence[str] = (),
     ) -> None:
         self.total = total
         self.options = options
@@ -87,7 +94,10 @@ class Run:
         self._frozen = False
         self._lock = threading.Lock()
         self._ok_any_2xx = options.sent_when == "2xx"
-        self._secrets = secret_values(url)
+        self._secrets = [*secret_values(url), *(x for x in secrets if x)]
+        self._answer_check = answer_check
+        #: What the service said went wrong inside an answer counted as sent ("" if nothing).
+        self.answer: list[str] | None = [""] * total if answer_check is not None else None
         #: Stable per-row identities (``_identity.row_identities``), when a feature needs them.
         self.identities = identities
         self._keys: list[str] | None = keys
@@ -122,6 +132,10 @@ class Run:
                 self.error[position] = mask_text(error, self._secrets) if self._secrets else error
             if self.response is not None:
                 self.response[position] = response
+            if self.answer is not None and self._answer_check is not None and not error:
+                note = self._answer_check(status, response)
+                if note:
+                    self.answer[position] = mask_text(note, self._secrets)
             if self.is_sent(status) and not error:
                 self.sent += 1
             elif error and self.options.strict and not self.stop_reason:
@@ -131,21 +145,39 @@ class Run:
                     position,
                     status,
                     self.is_sent(status) and not error,
-                    self.error[position],
+                    self.error[position] or (self.answer[position] if self.answer else ""),
                     attempts,
                     self.elapsed[position],
                 )
 
-    def settle(self, position: int, status: int, error: str, attempts: int, elapsed: float) -> None:
-        """A row whose outcome an earlier run recorded (a resumed journal): not sent again."""
+    def settle(
+        self,
+        position: int,
+        status: int,
+        error: str,
+        attempts: int,
+        elapsed: float,
+        *,
+        sent: bool = False,
+    ) -> None:
+        """A row whose outcome an earlier run recorded (a resumed journal): not sent again.
+
+        For a row recorded as sent, ``error`` is what the service said inside its answer
+        (``AnswerCheck``), shown in ``_error`` while ``_sent`` stays "true".
+        """
         self.state[position] = DONE
         self.status[position] = status
-        self.error[position] = error
+        if sent and error:
+            if self.answer is None:
+                self.answer = [""] * self.total
+            self.answer[position] = error
+        else:
+            self.error[position] = error
         self.elapsed[position] = elapsed
         if self.attempts is not None:
             self.attempts[position] = attempts
         self.done += 1
-        if self.is_sent(status) and not error:
+        if self.is_sent(status) and not self.error[position]:
             self.sent += 1
 
     def idempotency_key(self, position: int) -> str:
@@ -259,10 +291,14 @@ def send_frame(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     scope: str = "",
+    answer_check: AnswerCheck | None = None,
+    secrets: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Send one request per row of ``df`` and return the result DataFrame.
 
     ``scope`` keeps the identities of equal rows in different scopes (Dask partitions) apart.
+    ``answer_check`` reads each kept answer (see ``AnswerCheck``); ``secrets`` are literal
+    values masked in every error text.
     """
     journal = (
         open_journal(options.journal, url, rows=len(df), scope=scope) if options.journal else None
@@ -272,7 +308,16 @@ def send_frame(
     keys = None
     if journal is not None and identities is not None:
         keys = idempotency_keys(url, identities)
-    run = Run(len(df), options, df.index, url, identities=identities, keys=keys)
+    run = Run(
+        len(df),
+        options,
+        df.index,
+        url,
+        identities=identities,
+        keys=keys,
+        answer_check=answer_check,
+        secrets=secrets,
+    )
     if journal is not None and identities is not None and keys is not None:
         try:
             run.journal_note = journal.resume(run, identities, keys, scope).note()
@@ -355,6 +400,8 @@ def assemble(df: pd.DataFrame, run: Run, *, positions: list[int] | None = None) 
     status = run.status
     error = run.error
     elapsed = run.elapsed
+    if run.answer is not None:  # a service-level failure inside a sent answer
+        error = [e or a for e, a in zip(error, run.answer, strict=True)]
     if positions is not None:
         out = df.iloc[positions].copy()
         status = [status[p] for p in positions]
@@ -365,8 +412,9 @@ def assemble(df: pd.DataFrame, run: Run, *, positions: list[int] | None = None) 
     codes = {s: str(s) for s in set(status)}
     codes[0] = ""
     out["_status"] = pd.Series([codes[s] for s in status], index=out.index, dtype=object)
+    failed = run.error if positions is None else [run.error[p] for p in positions]
     sent = [
-        "true" if run.is_sent(s) and not e else "false" for s, e in zip(status, error, strict=True)
+        "true" if run.is_sent(s) and not e else "false" for s, e in zip(status, failed, strict=True)
     ]
     out["_sent"] = pd.Series(sent, index=out.index, dtype=object)
     out["_error"] = pd.Series(error, index=out.index, dtype=object)

@@ -56,6 +56,10 @@ class SendSummary:
     other_2xx : dict
         2xx statuses other than 200 of rows that were *not* counted as sent (Flux's
         ``http.endpoint`` counts only 200), to number of rows.
+    refused : int
+        Rows counted as sent (a 2xx, as the endpoint's Flux package counts them) whose answer
+        said the service did not accept them (Slack's ``"ok": false``); ``_error`` says what
+        it answered.
     first_error : str
         The first row's failure, naming the row ("" when no row has an ``_error``).
     elapsed : float
@@ -78,6 +82,7 @@ class SendSummary:
     unknown: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     other_2xx: dict[str, int] = field(default_factory=dict)
+    refused: int = 0
     first_error: str = ""
     elapsed: float = 0.0
     journal: str = ""
@@ -124,6 +129,11 @@ class SendSummary:
             text += (
                 f" {_plural(n, 'row')} got {codes}, which Flux's http.endpoint does not count "
                 f"as sent (only 200 is); use {sent_when_hint} to count any 2xx as sent."
+            )
+        if self.refused:
+            text += (
+                f" {_plural(self.refused, 'row')} counted as sent got an answer saying the "
+                "service did not accept it (see _error)."
             )
         if self.first_error:
             text += f" First failure: {self.first_error}"
@@ -194,6 +204,7 @@ def summarize(result: pd.DataFrame, elapsed: float = 0.0) -> SendSummary:
         unknown=sum(e.startswith(_UNKNOWN) for e in errors),
         statuses=dict(Counter(status)),
         other_2xx=dict(other),
+        refused=sum(bool(e) and was_sent for e, was_sent in zip(errors, sent_flags, strict=False)),
         first_error=_first_error(result),
         elapsed=elapsed,
         journal=str(note.get("path", "")),

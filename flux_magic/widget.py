@@ -24,6 +24,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from typing import Any, TypeVar, cast
 
 import ipywidgets as widgets
@@ -42,6 +43,7 @@ from ._options import DEFAULT_TIMEOUT, OPTION_DOCS, Options
 from ._request import check_url
 from ._secrets import mask_url
 from ._summary import summarize
+from ._widget_endpoints import EndpointChoice
 
 __all__ = ["EndpointWidget"]
 
@@ -213,6 +215,8 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         self.refresh_button = widgets.Button(
             description="Refresh", icon="refresh", tooltip="List the DataFrames again"
         )
+        #: http.endpoint or one of Flux's notification packages, with its config fields.
+        self.endpoint_choice = EndpointChoice()
         self.url_text = widgets.Text(
             value=url,
             description="URL",
@@ -367,9 +371,11 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         ]:
             w.add_class(f"flux-magic-{name}")
 
+        self.url_row = widgets.HBox([self.url_text, self.url_status])
         self._inputs: list[widgets.DOMWidget] = [
             self.df_picker,
             self.refresh_button,
+            self.endpoint_choice.dropdown,
             self.url_text,
             self.mapping_text,
             self.concurrency,
@@ -386,7 +392,8 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
             [
                 widgets.HTML(_STYLE + "<b>http.endpoint</b> — one POST per row"),
                 widgets.HBox([self.df_picker, self.refresh_button]),
-                widgets.HBox([self.url_text, self.url_status]),
+                self.endpoint_choice,
+                self.url_row,
                 self.mapping_text,
                 self.mapping_status,
                 widgets.HBox([self.concurrency, self.timeout, self.sent_when]),
@@ -416,6 +423,7 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         self.df_picker.observe(self._on_df_change, names="value")
         self.url_text.observe(self._on_url_change, names="value")
         self.mapping_text.observe(self._on_mapping_change, names="value")
+        self.endpoint_choice.dropdown.observe(self._on_endpoint_change, names="value")
         for control in self.advanced_controls.values():
             control.observe(self._on_advanced_change, names="value")
 
@@ -486,8 +494,13 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         """The ``%%flux_endpoint`` cell equivalent to the current settings.
 
         Raises ``flux_magic.UsageError`` when an option is invalid: such a cell would not run.
+        For a notification package it is the Python code instead.
         """
         Options(**self.options())
+        if not self.endpoint_choice.is_http:
+            return self.endpoint_choice.code(
+                self._df_name(), self.mapping_text.value, self._package_options()
+            )
         return text.show_code(
             df_name=self._df_name(),
             url=self.url_text.value.strip(),
@@ -529,6 +542,21 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
     def _on_mapping_change(self, _change: object = None) -> None:
         self._check_mapping_syntax()
         self._forget_preview()
+
+    @_quiet
+    def _on_endpoint_change(self, _change: object = None) -> None:
+        """Another endpoint: its fields, its mapping template, and its rule for _sent."""
+        choice = self.endpoint_choice
+        self.url_row.layout.display = None if choice.is_http else "none"
+        self.mapping_text.value = DEFAULT_MAPPING if choice.is_http else choice.spec.template
+        self.sent_when.value = "200" if choice.is_http else "2xx"
+        self._forget_preview()
+
+    def _package_options(self) -> dict[str, Any]:
+        """The options that differ from a notification endpoint's defaults (for Show code)."""
+        defaults = {**{f.name: f.default for f in fields(Options)}, "sent_when": "2xx"}
+        defaults["allow_hosts"] = ""
+        return {k: v for k, v in self.options().items() if defaults.get(k) != v}
 
     @_quiet
     def _on_advanced_change(self, _change: object = None) -> None:
@@ -576,7 +604,7 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         if len(df) > self.confirm_above:
             self.confirm_text.value = (
                 f"Really send <b>{len(df):,}</b> requests to "
-                f"<code>{html.escape(mask_url(self.url_text.value.strip()))}</code>? "
+                f"<code>{html.escape(sender.hooks.mask(sender.url))}</code>? "
             )
             self.confirm_button.description = f"Yes, {text.send_label(len(df)).lower()}"
             self.confirm_box.layout.display = "flex"
@@ -695,11 +723,15 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
                 error=True,
             )
             return None, None
-        if not self._check_url():
+        choice = self.endpoint_choice
+        if choice.is_http and not self._check_url():
             self._say("fix the URL first (see the note next to it).", error=True)
             return None, None
+        namespace = self.namespace
+        if not choice.is_http:  # the templates call the package's helpers
+            namespace = {**namespace, choice.name: choice.module()}
         try:
-            fn = compile_mapping(self.mapping_text.value, self.namespace)
+            fn = compile_mapping(self.mapping_text.value, namespace)
         except MappingSourceError as exc:
             self._show_mapping_error(str(exc))
             self._say("the mapping does not compile (see the note under it).", error=True)
@@ -708,7 +740,10 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                ep = endpoint(self.url_text.value.strip(), **self.options())
+                if choice.is_http:
+                    ep = endpoint(self.url_text.value.strip(), **self.options())
+                else:
+                    ep = choice.endpoint(**self.options())
             sender = ep(fn)
         except (FluxMagicError, UsageError) as exc:
             self._say(text.short_error(exc), error=True)

@@ -1,12 +1,12 @@
 """Flux's builtins: the universe (conversions, ``now``, table functions) and the packages
-``http``, ``json``, ``strings``, ``sampledata``, ``csv`` and ``array``, with Flux's formatting."""
+``http``, ``json`` and ``sampledata``, with Flux's formatting (the other packages are modules
+of ``_stdlib``)."""
 
 from __future__ import annotations
 
 import base64
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -407,106 +407,6 @@ def _post(interp: Interpreter, url: Any, headers: Any = None, data: Any = None) 
     return int(status) if status else 0
 
 
-# strings --------------------------------------------------------------------------------
-
-
-def _s(fn: str, **values: Any) -> None:
-    for name, value in values.items():
-        expect(value, name, f"strings.{fn}", "string")
-
-
-def _title(text: str) -> str:
-    def separator(ch: str) -> bool:
-        if ch <= "\x7f":
-            return not (ch.isalnum() or ch == "_")
-        if unicodedata.category(ch)[0] in ("L", "N"):
-            return False
-        return ch.isspace()
-
-    out: list[str] = []
-    prev = " "
-    for ch in text:
-        out.append(ch.upper() if separator(prev) else ch)
-        prev = ch
-    return "".join(out)
-
-
-def _strings_package() -> dict[str, Any]:
-    def substring(interp: Interpreter, v: Any, start: Any, end: Any) -> str:
-        _s("substring", v=v)
-        expect(start, "start", "strings.substring", "int")
-        expect(end, "end", "strings.substring", "int")
-        runes = list(v)
-        lo = max(0, min(start, len(runes)))
-        hi = max(lo, min(end, len(runes)))
-        return "".join(runes[lo:hi])
-
-    def unary(name: str, op: Callable[[str], Any]) -> Builtin:
-        def impl(interp: Interpreter, v: Any) -> Any:
-            _s(name, v=v)
-            return op(v)
-
-        return builtin(f"strings.{name}", "v", impl, example=f'strings.{name}(v: "...")')
-
-    def binary(name: str, second: str, op: Callable[[str, str], Any]) -> Builtin:
-        def impl(interp: Interpreter, v: Any, **other: Any) -> Any:
-            _s(name, v=v, **other)
-            return op(v, other[second])
-
-        return builtin(
-            f"strings.{name}",
-            f"v, {second}",
-            impl,
-            example=f'strings.{name}(v: "...", {second}: "...")',
-        )
-
-    def replace_all(interp: Interpreter, v: Any, t: Any, u: Any) -> str:
-        _s("replaceAll", v=v, t=t, u=u)
-        return str(v).replace(t, u)
-
-    def replace(interp: Interpreter, v: Any, t: Any, u: Any, i: Any) -> str:
-        _s("replace", v=v, t=t, u=u)
-        expect(i, "i", "strings.replace", "int")
-        return str(v).replace(t, u, i if i >= 0 else -1)
-
-    def join_str(interp: Interpreter, arr: Any, v: Any) -> str:
-        expect(arr, "arr", "strings.joinStr", "array")
-        _s("joinStr", v=v)
-        for item in arr:
-            expect(item, "arr", "strings.joinStr", "string")
-        return str(v).join(arr)
-
-    def repeat(interp: Interpreter, v: Any, i: Any) -> str:
-        _s("repeat", v=v)
-        expect(i, "i", "strings.repeat", "int")
-        return str(v) * max(0, int(i))
-
-    members: dict[str, Any] = {
-        "substring": builtin("strings.substring", "v, start, end", substring),
-        "strlen": unary("strlen", len),
-        "toLower": unary("toLower", str.lower),
-        "toUpper": unary("toUpper", str.upper),
-        "title": unary("title", _title),
-        "trimSpace": unary("trimSpace", str.strip),
-        "replaceAll": builtin("strings.replaceAll", "v, t, u", replace_all),
-        "replace": builtin("strings.replace", "v, t, u, i", replace),
-        "hasPrefix": binary("hasPrefix", "prefix", str.startswith),
-        "hasSuffix": binary("hasSuffix", "suffix", str.endswith),
-        "containsStr": binary("containsStr", "substr", lambda v, s: s in v),
-        "index": binary("index", "substr", lambda v, s: len(v[: v.find(s)]) if s in v else -1),
-        "countStr": binary("countStr", "substr", str.count),
-        "split": binary("split", "t", lambda v, t: v.split(t) if t else list(v)),
-        "trim": binary("trim", "cutset", str.strip),
-        "trimLeft": binary("trimLeft", "cutset", str.lstrip),
-        "trimRight": binary("trimRight", "cutset", str.rstrip),
-        "trimPrefix": binary("trimPrefix", "prefix", str.removeprefix),
-        "trimSuffix": binary("trimSuffix", "suffix", str.removesuffix),
-        "joinStr": builtin("strings.joinStr", "arr, v", join_str),
-        "repeat": builtin("strings.repeat", "v, i", repeat),
-    }
-    return members
-
-
 # tables ---------------------------------------------------------------------------------
 
 
@@ -631,23 +531,6 @@ def _yield(interp: Interpreter, tables: Any, name: Any = "_result") -> pd.DataFr
     return out
 
 
-def _array_from(interp: Interpreter, rows: Any) -> pd.DataFrame:
-    expect(rows, "rows", "array.from", "array")
-    for row in rows:
-        expect(row, "rows", "array.from", "record")
-    return frame_from_records(list(rows), key=[])
-
-
-def _csv_from(interp: Interpreter, csv: Any) -> pd.DataFrame:
-    from flux_magic._annotated_csv import read_annotated_csv
-
-    expect(csv, "csv", "csv.from", "string")
-    try:
-        return read_annotated_csv(csv)
-    except FluxError as exc:
-        raise FluxRuntimeError(str(exc), param="csv") from None
-
-
 def _sampledata_package() -> dict[str, Any]:
     from flux_magic import sampledata
 
@@ -741,16 +624,8 @@ def _package_members(path: str) -> dict[str, Any] | None:
         }
     if path == "json":
         return {"encode": builtin("json.encode", "v", _json_encode, example="json.encode(v: r)")}
-    if path == "strings":
-        return _strings_package()
     if path == "sampledata":
         return _sampledata_package()
-    if path == "csv":
-        return {"from": builtin("csv.from", "csv", _csv_from, example='csv.from(csv: "...")')}
-    if path == "array":
-        return {
-            "from": builtin("array.from", "rows", _array_from, example="array.from(rows: [{x: 1}])")
-        }
     return None
 
 

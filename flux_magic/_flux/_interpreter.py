@@ -340,7 +340,10 @@ class Interpreter:
 
     def undefined(self, node: ast.Ident) -> FluxError:
         hint = None
-        if node.name in ("http", "json", "strings", "sampledata", "csv", "array"):
+        if node.name in (
+            *("http", "json", "strings", "sampledata", "csv", "array"),
+            *("math", "regexp", "date", "dict", "types", "timezone"),
+        ):
             hint = (
                 f'Add `import "{node.name}"` at the top of the program.'
                 if self.is_program

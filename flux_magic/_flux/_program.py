@@ -325,7 +325,10 @@ def run_program(
                 hint=f"flux_magic provides: {', '.join(sorted({*PACKAGES, *_stdlib.paths()}))}.",
             )
         names[stmt.alias or stmt.path.rsplit("/", 1)[-1]] = pkg
-    _check_statements(interp, body, set(outer.names) | set(names))
+    # a package bound under another name (experimental/array as array) is not checked as the
+    # package of that name
+    renamed = {_USER + name for name, pkg in names.items() if pkg.name != name}
+    _check_statements(interp, body, set(outer.names) | set(names) | renamed)
     scope = Scope(outer, names)
     interp.execute(body, scope)
     tables: dict[str, pd.DataFrame] = {}

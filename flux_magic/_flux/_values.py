@@ -205,7 +205,8 @@ def type_name(value: Any) -> str:
         return "stream"
     if callable(value):
         return "function"
-    return type(value).__name__
+    flux_type = getattr(type(value), "flux_type", None)  # value classes of _stdlib packages
+    return flux_type if isinstance(flux_type, str) else type(value).__name__
 
 
 def from_python(value: Any) -> Any:
