@@ -269,3 +269,25 @@ def test_the_option_in_every_front_end(tmp_path: Path) -> None:
     for bad in ("", "  ", 3):
         with pytest.raises(flux_magic.UsageError, match="journal must be the path"):
             flux_magic.Options(journal=bad)  # type: ignore[arg-type]
+
+
+def test_a_refusal_inside_a_sent_answer_comes_back_on_resume(tmp_path: Path) -> None:
+    from flux_magic.endpoints import slack
+
+    answers = iter([b'{"ok":true}', b'{"ok":false,"error":"channel_not_found"}'])
+    path = str(tmp_path / "slack.sqlite")
+    df = pd.DataFrame({"_message": ["a", "b"]})
+    with Receiver(lambda req: Reply(200, body=next(answers, b'{"ok":true}'))) as receiver:
+        send = slack.endpoint(url=receiver.url, token="xoxb-T0KEN", journal=path)(
+            lambda r: {"channel": "#c", "text": r._message, "color": "good"}
+        )
+        first = send(df)
+        second = send(df)
+        assert receiver.count == 2  # both rows were sent (any 2xx, as Flux): not again
+    for result in (first, second):
+        assert result["_sent"].tolist() == ["true", "true"]
+        assert result["_error"].iloc[0] == ""
+        assert "channel_not_found" in result["_error"].iloc[1]
+    assert second.attrs["flux_journal"]["skipped"] == 2
+    assert summarize(second).refused == 1
+    assert b"xoxb-T0KEN" not in b"".join(p.read_bytes() for p in tmp_path.iterdir())
