@@ -1,7 +1,9 @@
 """The journal of a send (option ``journal=``): an SQLite file that lets a crashed send resume.
 
-The journal holds entries, appended in sending order (``seq``); a row's latest entry is its
-state, keyed by the row's identity (``_identity``: index label, content hash, occurrence):
+The journal holds batches, appended in sending order (``seq``): ``claim`` batches (rows
+about to leave: position, identity, label, Idempotency-Key) and ``outcome`` batches.
+Replaying them in order gives each row's latest state, keyed by the row's identity
+(``_identity``: index label, content hash, occurrence):
 
 * ``NOT_SENT`` (0): claimed, then given back when the send stopped before the row left;
 * ``IN_FLIGHT`` (1): claimed, with its Idempotency-Key, *before* its request may leave; a row
@@ -12,7 +14,7 @@ state, keyed by the row's identity (``_identity``: index label, content hash, oc
 The send path never waits for the disk row by row, and no second thread competes with it
 for the interpreter: the hooks ``Run`` calls write in batches, in the sending thread. A row's
 claim is committed before its request may leave, many rows ahead at a time; an outcome is
-queued as a ready-made parameter row, and the queue is committed with the next claims, or
+queued as a ready-made row of the next batch, and the queue is committed with the next claims, or
 once the last commit is ``MIN_GAP`` seconds old (the caller's wait loop commits what a
 stalled send left queued after ``FLUSH_SECONDS``). At most ``window``
 (``2 * concurrency + SLACK``) rows are claimed without a committed outcome, so after a crash
