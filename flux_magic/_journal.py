@@ -313,6 +313,14 @@ def _check_or_create(conn: sqlite3.Connection, path: str, url: str) -> None:
     if not tables:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # another send may have created it meanwhile (Dask partitions starting together)
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            if tables:
+                conn.execute("COMMIT")
+                _check_meta(conn, tables, path, url)
+                return
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
@@ -486,7 +494,7 @@ class JournalWriter:
         conn = self.journal.conn
         run_no = self.journal.run_no
         now = time.time()
-        conn.execute("BEGIN")
+        conn.execute("BEGIN IMMEDIATE")
         try:
             if claim_rows:
                 conn.execute(_BATCH, (run_no, "claim", now, json.dumps(claim_rows)))
@@ -526,7 +534,7 @@ class JournalWriter:
                     for p in range(run.total)
                     if claimed[p] and run.state[p] < 2
                 ]
-                conn.execute("BEGIN")
+                conn.execute("BEGIN IMMEDIATE")
                 if ends:
                     conn.execute(_BATCH, (self.journal.run_no, "outcome", now, json.dumps(ends)))
                 conn.execute(

@@ -291,3 +291,39 @@ def test_a_refusal_inside_a_sent_answer_comes_back_on_resume(tmp_path: Path) -> 
     assert second.attrs["flux_journal"]["skipped"] == 2
     assert summarize(second).refused == 1
     assert b"xoxb-T0KEN" not in b"".join(p.read_bytes() for p in tmp_path.iterdir())
+
+
+def test_scopes_share_one_journal_even_at_the_same_time(
+    rx: tuple[Receiver, Script], tmp_path: Path
+) -> None:
+    """Partitions (Dask) send with their own scope into one journal, concurrently."""
+    from flux_magic._options import Options
+    from flux_magic._send import send_frame
+
+    receiver, script = rx
+    path = str(tmp_path / "sends.sqlite")
+    options = Options(concurrency=4, journal=path)
+    parts = [frame(300, start=300 * i) for i in range(4)]
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            out = send_frame(parts[i], body, receiver.url, options, scope=str(i))
+            assert out["_sent"].eq("true").all()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sum(script.arrivals().values()) == 1200
+    journal = flux_magic.read_journal(path)
+    assert len(journal) == 1200
+    assert (journal["outcome"] == "sent").all()
+    # a partition run again skips what it sent; the same rows in another scope are new rows
+    again = send_frame(parts[2], body, receiver.url, options, scope="2")
+    assert again.attrs["flux_journal"]["skipped"] == 300
+    assert sum(script.arrivals().values()) == 1200
