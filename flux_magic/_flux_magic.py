@@ -69,11 +69,16 @@ class FluxMagic(Magics):
 
         Supported: ``import`` of http, json, sampledata, csv, array, strings, math, regexp, date,
         timezone, dict, types, experimental/array, internal/debug (README: Flux packages),
-        assignments, ``option now = () => <time>``, ``|>``, ``sampledata.*()``,
-        ``csv.from(csv:)``, ``array.from(rows:)``, ``http.endpoint(url:)(mapFn:)``,
-        ``http.post(url:, headers:, data:)``, ``filter``, ``map``, ``limit``, ``keep``,
-        ``drop``, ``group``, ``yield``. The notebook's DataFrames, strings, numbers and booleans
-        are visible by name (``http.endpoint(url: url)``).
+        assignments, ``option`` declarations, ``|>``, regular expressions (``/.../``, ``=~``,
+        ``!~``), ``range``, ``filter``, ``map``, ``limit``, ``tail``, ``keep``, ``drop``,
+        ``rename``, ``set``, ``duplicate``, ``fill``, ``group``, ``sort``, ``pivot``, ``count``,
+        ``sum``, ``mean``, ``min``, ``max``, ``first``, ``last``, ``unique``, ``distinct``,
+        ``columns``, ``keys``, ``top``, ``bottom``, ``spread``, ``reduce``, ``difference``,
+        ``derivative``, ``elapsed``, ``cumulativeSum``, ``timeShift``, ``union``,
+        ``aggregateWindow``, ``yield``, ``tableFind``, ``getColumn``, ``getRecord``, ``findColumn``,
+        ``findRecord``, the ``toX()`` conversions, ``die``, ``http.endpoint(url:)(mapFn:)``,
+        ``http.post``. The README's Flux section lists what is not supported. The notebook's
+        DataFrames, strings, numbers and booleans are visible by name (``http.endpoint(url: url)``).
 
         Examples
         --------

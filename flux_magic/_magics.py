@@ -238,7 +238,7 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
             if len(df):
                 first = sender.preview(df, n=1)["error"].iloc[0]
                 if first:
-                    raise UsageError(f"{MAGIC}: {first} Nothing was sent.")
+                    raise UsageError(f"{MAGIC}: {_caret_apart(first)} Nothing was sent.")
         bar = _Progress(after=self.progress_after, enabled=not quiet)
         started = time.perf_counter()
         try:
@@ -333,6 +333,18 @@ def _frame(name: str, namespace: dict[str, Any]) -> pd.DataFrame:
     return value
 
 
+#: The quoted source line of a Flux error (``  2 | data: ...``): its columns must stay aligned.
+_FLUX_GUTTER = re.compile(r"\s*\d+ \| ")
+
+
+_CARET_THEN_TEXT = re.compile(r"(\n\s*\| +\^+) +(\S)")
+
+
+def _caret_apart(text: str) -> str:
+    """What follows a Flux error's caret line goes on a line of its own."""
+    return _CARET_THEN_TEXT.sub(lambda m: f"{m.group(1)}\n{m.group(2)}", text)
+
+
 def _mapping(body: str, namespace: dict[str, Any]) -> Callable[[Any], Any]:
     """The mapping function the cell body stands for: Flux literal or Python expression."""
     try:
@@ -342,9 +354,12 @@ def _mapping(body: str, namespace: dict[str, Any]) -> Callable[[Any], Any]:
 
 
 def _clean(text: str, secrets: list[str]) -> str:
-    """One line, URLs and known secrets masked."""
+    """One line, URLs and known secrets masked; a Flux error keeps its source line and caret."""
     text = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
     text = mask_text(text, secrets) if secrets else text
+    lines = text.split("\n")
+    if any(_FLUX_GUTTER.match(line) for line in lines):
+        return "\n".join(line.rstrip() for line in lines).strip("\n")
     return " ".join(text.split())
 
 

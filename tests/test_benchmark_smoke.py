@@ -43,3 +43,19 @@ def test_benchmark_prints_its_tables() -> None:
     for variant in ("naive_requests", "httpx_sync", "aiohttp_pool8", "flux_seq", "flux_c8"):
         assert f"| {variant} |" in out, out
     assert "failed runs" not in out, out
+
+
+@pytest.mark.slow
+def test_flux_tables_benchmark_runs_and_checks_both_results() -> None:
+    script = ROOT / "benchmarks" / "flux_tables.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--n", "2000", "--reps", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "results identical" in proc.stdout
+    assert "Speed-up, paired median:" in proc.stdout

@@ -10,20 +10,12 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from flux_magic._errors import EndpointError, FluxError, MappingError
 from flux_magic._flux import _ast as ast
 from flux_magic._flux._diagnostics import FluxRuntimeError
 from flux_magic._flux._interpreter import Builtin, Closure, Interpreter, Package, to_string
-from flux_magic._flux._tables import (
-    frame_from_records,
-    group_key,
-    rows_of,
-    table_ids,
-    with_group_key,
-)
 from flux_magic._flux._values import (
     Duration,
     UInt,
@@ -100,6 +92,24 @@ def _string(interp: Interpreter, v: Any) -> str | None:
 
 
 _INT_TEXT = re.compile(r"[+-]?\d+")
+#: Flux's length of a month when a duration becomes nanoseconds: a twelfth of 365.25 days.
+_MONTH_NS = 2_629_800_000_000_000
+
+
+def _quote(text: str) -> str:
+    """Go's %q of a string (how Flux quotes values in its errors)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def _invalid(text: str, kind: str, syntax: bool = True) -> FluxRuntimeError:
+    reason = " due to invalid syntax" if syntax else ""
+    return FluxRuntimeError(f"cannot convert string {_quote(text)} to {kind}{reason}", param="v")
+
+
+def _duration_nanoseconds(v: Duration) -> int:
+    total = v.months * _MONTH_NS + v.nanoseconds
+    return -total if v.negative else total
 
 
 def _int(interp: Interpreter, v: Any) -> int | None:
@@ -109,7 +119,7 @@ def _int(interp: Interpreter, v: Any) -> int | None:
     expect(v, "v", "int", *_BASIC)
     if kind == "string":
         if not _INT_TEXT.fullmatch(v):
-            raise FluxRuntimeError(f"cannot convert string {v!r} to int", param="v")
+            raise _invalid(v, "int")
         result = int(v)
     elif kind == "float":
         if math.isnan(v) or math.isinf(v):
@@ -118,7 +128,7 @@ def _int(interp: Interpreter, v: Any) -> int | None:
     elif kind == "time":
         result = int(v.value)
     elif kind == "duration":
-        result = v.total_nanoseconds()
+        result = _duration_nanoseconds(v)
     else:
         result = int(v)
     if kind == "uint" and result >= 2**63:
@@ -135,7 +145,7 @@ def _uint(interp: Interpreter, v: Any) -> UInt | None:
     expect(v, "v", "int", *_BASIC)
     if kind == "string":
         if not re.fullmatch(r"\+?\d+", v) or int(v) >= 2**64:
-            raise FluxRuntimeError(f"cannot convert string {v!r} to uint", param="v")
+            raise _invalid(v, "uint")
         return UInt(int(v))
     if kind == "float":
         if math.isnan(v) or math.isinf(v):
@@ -153,7 +163,7 @@ def _float(interp: Interpreter, v: Any) -> float | None:
     expect(v, "v", "float", "string", "int", "uint", "float", "bool")
     if isinstance(v, str):
         if not _FLOAT_TEXT.fullmatch(v):
-            raise FluxRuntimeError(f"cannot convert string {v!r} to float", param="v")
+            raise _invalid(v, "float")
         return float(v)
     return float(v)
 
@@ -166,41 +176,46 @@ def _bool(interp: Interpreter, v: Any) -> bool | None:
         return v
     if isinstance(v, str):
         if v not in ("true", "false"):
-            raise FluxRuntimeError(f"cannot convert string {v!r} to bool", param="v")
+            raise _invalid(v, "bool", syntax=False)
         return v == "true"
     if v in (0, 1):
         return bool(v)
     raise FluxRuntimeError(f"cannot convert {type_name(v)} {v} to bool", param="v")
 
 
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
+
+
 def _time(interp: Interpreter, v: Any) -> pd.Timestamp | None:
     if v is None:
         return None
-    expect(v, "v", "time", "string", "int", "time")
+    expect(v, "v", "time", "string", "int", "uint", "time")
     if isinstance(v, pd.Timestamp):
         return v
     if isinstance(v, int):
-        return pd.Timestamp(v, unit="ns", tz="UTC")
+        return pd.Timestamp(int(v), unit="ns", tz="UTC")
+    if not _RFC3339.fullmatch(v):  # Flux reads RFC 3339 with a zone, nothing else
+        raise _invalid(v, "time")
     try:
         stamp = pd.Timestamp(v)
-    except ValueError as exc:
-        raise FluxRuntimeError(f"cannot convert string {v!r} to time", param="v") from exc
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.as_unit("ns")
+    except ValueError:
+        raise _invalid(v, "time") from None
+    return stamp.tz_convert("UTC").as_unit("ns")
 
 
 def _duration(interp: Interpreter, v: Any) -> Duration | None:
     if v is None:
         return None
-    expect(v, "v", "duration", "string", "int", "duration")
+    expect(v, "v", "duration", "string", "int", "uint", "duration")
     if isinstance(v, Duration):
         return v
     if isinstance(v, int):
-        return Duration(0, abs(v), v < 0)
+        n = int(v) if not isinstance(v, UInt) or v < 2**63 else int(v) - 2**64
+        return Duration(0, abs(n), n < 0)
     try:
         return parse_duration(v)
-    except ValueError as exc:
-        raise FluxRuntimeError(f"cannot convert string {v!r} to duration", param="v") from exc
+    except ValueError:
+        raise _invalid(v, "duration") from None
 
 
 def _now(interp: Interpreter) -> pd.Timestamp:
@@ -421,116 +436,6 @@ def _tables_arg(tables: Any) -> pd.DataFrame:
     return tables
 
 
-def _row_fn(fn: Any, name: str) -> Closure:
-    if not isinstance(fn, Closure):
-        raise FluxRuntimeError(
-            f"{name}: expected a function (r) => ... for fn but found {type_name(fn)}",
-            kind="type error",
-            param="fn",
-        )
-    if "r" not in fn.params:
-        raise FluxRuntimeError(
-            f"{name}: fn must take the row as r, e.g. (r) => r._value > 0", param="fn"
-        )
-    return fn
-
-
-def _filter(interp: Interpreter, tables: Any, fn: Any, onEmpty: Any = "drop") -> pd.DataFrame:
-    df = _tables_arg(tables)
-    fn = _row_fn(fn, "filter")
-    keep: list[bool] = []
-    for row in rows_of(df):
-        value = fn(r=row)
-        if value is not None and not isinstance(value, bool):
-            raise FluxRuntimeError(
-                f"filter: fn must return a bool, not {type_name(value)}",
-                kind="type error",
-                param="fn",
-            )
-        keep.append(bool(value))
-    out = df[np.array(keep, dtype=bool)] if len(df) else df.copy()
-    return with_group_key(out.copy(), group_key(df))
-
-
-def _map(interp: Interpreter, tables: Any, fn: Any) -> pd.DataFrame:
-    df = _tables_arg(tables)
-    fn = _row_fn(fn, "map")
-    records: list[dict[str, Any]] = []
-    for row in rows_of(df):
-        value = fn(r=row)
-        if not isinstance(value, dict):
-            raise FluxRuntimeError(
-                f"map: fn must return a record, not {type_name(value)}",
-                kind="type error",
-                param="fn",
-                hint="Return a record, e.g. (r) => ({r with x: 1}).",
-            )
-        records.append(value)
-    if not records:
-        return with_group_key(df.copy(), group_key(df))
-    return frame_from_records(records, key=group_key(df), index=df.index)
-
-
-def _limit(interp: Interpreter, tables: Any, n: Any, offset: Any = 0) -> pd.DataFrame:
-    df = _tables_arg(tables)
-    expect(n, "n", "limit", "int")
-    expect(offset, "offset", "limit", "int")
-    rank = pd.Series(table_ids(df)).groupby(table_ids(df)).cumcount().to_numpy()
-    out = df[(rank >= offset) & (rank < offset + n)].copy()
-    return with_group_key(out, group_key(df))
-
-
-def _columns_arg(columns: Any, fn: str) -> list[str]:
-    expect(columns, "columns", fn, "array")
-    for c in columns:
-        expect(c, "columns", fn, "string")
-    return [str(c) for c in columns]
-
-
-def _keep(interp: Interpreter, tables: Any, columns: Any) -> pd.DataFrame:
-    df = _tables_arg(tables)
-    wanted = set(_columns_arg(columns, "keep")) | {"result", "table"}
-    out = df[[c for c in df.columns if c in wanted]].copy()
-    return with_group_key(out, group_key(df))
-
-
-def _drop(interp: Interpreter, tables: Any, columns: Any) -> pd.DataFrame:
-    df = _tables_arg(tables)
-    unwanted = set(_columns_arg(columns, "drop"))
-    out = df[[c for c in df.columns if c not in unwanted]].copy()
-    return with_group_key(out, group_key(df))
-
-
-def _group(interp: Interpreter, tables: Any, columns: Any = None, mode: Any = "by") -> pd.DataFrame:
-    df = _tables_arg(tables)
-    names = _columns_arg(columns if columns is not None else [], "group")
-    expect(mode, "mode", "group", "string")
-    if mode == "by":
-        key = names
-    elif mode == "except":
-        key = [c for c in df.columns if c not in names and c not in ("result", "table")]
-    elif mode == "extend":
-        key = [*group_key(df), *(c for c in names if c not in group_key(df))]
-    else:
-        raise FluxRuntimeError(f'group: mode must be "by", "except" or "extend", not {mode!r}')
-    out = df.drop(columns=[c for c in ("table",) if c in df.columns]).copy()
-    out = with_group_key(out, key)
-    order = np.argsort(table_ids(out), kind="stable")
-    return with_group_key(out.iloc[order].copy(), key)
-
-
-def _yield(interp: Interpreter, tables: Any, name: Any = "_result") -> pd.DataFrame:
-    df = _tables_arg(tables)
-    expect(name, "name", "yield", "string")
-    out = df.copy()
-    if "result" in out.columns:
-        out["result"] = pd.array([name] * len(out), dtype="str")
-    out = with_group_key(out, group_key(df))
-    interp.results.append((str(name), out))
-    interp.yielded.add(id(out))
-    return out
-
-
 def _sampledata_package() -> dict[str, Any]:
     from flux_magic import sampledata
 
@@ -544,12 +449,23 @@ def _sampledata_package() -> dict[str, Any]:
 
         return builtin(f"sampledata.{name}", "includeNull=?", impl)
 
-    return {n: make(n) for n in ("float", "int", "uint", "string", "bool", "numericBool")}
+    members: dict[str, Any] = {
+        n: make(n) for n in ("float", "int", "uint", "string", "bool", "numericBool")
+    }
+    # the bounds of every sample table, for range(start: sampledata.start, stop: sampledata.stop)
+    members["start"] = pd.Timestamp("2021-01-01T00:00:00Z").as_unit("ns")
+    members["stop"] = pd.Timestamp("2021-01-01T00:01:00Z").as_unit("ns")
+    return members
 
 
 def universe() -> dict[str, Any]:
     """The names every Flux program and function sees without an import."""
+    from flux_magic._flux import _aggregate, _transform, _window
+
     return {
+        **_transform.functions(),
+        **_aggregate.functions(),
+        **_window.functions(),
         "true": True,
         "false": False,
         "bytes": builtin("bytes", "v", _bytes, example='bytes(v: "text")'),
@@ -562,41 +478,6 @@ def universe() -> dict[str, Any]:
         "duration": builtin("duration", "v", _duration, example='duration(v: "1h")'),
         "now": builtin("now", "", _now),
         "length": builtin("length", "arr", _length, example="length(arr: [1, 2])"),
-        "filter": builtin(
-            "filter",
-            "tables=?, fn, onEmpty=?",
-            _filter,
-            pipe="tables",
-            example="filter(fn: (r) => r._value > 0)",
-        ),
-        "map": builtin(
-            "map",
-            "tables=?, fn",
-            _map,
-            pipe="tables",
-            example="map(fn: (r) => ({r with x: 1}))",
-        ),
-        "limit": builtin(
-            "limit", "tables=?, n, offset=?", _limit, pipe="tables", example="limit(n: 3)"
-        ),
-        "keep": builtin(
-            "keep",
-            "tables=?, columns",
-            _keep,
-            pipe="tables",
-            example='keep(columns: ["_time", "_value"])',
-        ),
-        "drop": builtin(
-            "drop", "tables=?, columns", _drop, pipe="tables", example='drop(columns: ["tag"])'
-        ),
-        "group": builtin(
-            "group",
-            "tables=?, columns=?, mode=?",
-            _group,
-            pipe="tables",
-            example='group(columns: ["tag"])',
-        ),
-        "yield": builtin("yield", "tables=?, name=?", _yield, pipe="tables"),
     }
 
 

@@ -6,6 +6,12 @@ Two lexer-level decisions keep the grammar LALR(1), as Flux's own parser decides
   optional defaults) and ``) =>``. Any other ``(`` is a parenthesised expression or a call.
 - ``ARROW_BLOCK`` is ``=>`` followed by ``{``: a function body block. To return a record
   directly, Flux needs parentheses: ``(r) => ({...})``.
+- ``INDEX_LSQB`` is a ``[`` right after an operand on the same line: an index. A ``[`` that
+  starts a line begins a new statement (an array), e.g. after ``option now = () => ...``.
+  The lexer sees a plain ``[``; :mod:`._parser` retypes it from the text before it.
+- ``/`` after an operand divides; where an operand is expected, ``/.../`` is a regular
+  expression literal (the contextual lexer only offers the terminals a state accepts, and
+  division outranks a regex where both could follow, e.g. before a new statement).
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ return_stmt: "return" expr
 
 ?postfix: primary
         | postfix "." IDENT                              -> member
-        | postfix "[" expr "]"                           -> index
+        | postfix INDEX_LSQB expr "]"                    -> index
         | postfix LPAR arguments? ")"                    -> call
 
 arguments: argument ("," argument)* ","?
@@ -76,6 +82,8 @@ argument: IDENT ":" expr                                 -> named_arg
         | STRING                                         -> string_lit
         | DURATION                                       -> duration_lit
         | TIME                                           -> time_lit
+        | REGEX                                          -> regex_lit
+        | "." IDENT                                      -> label_lit
         | "[" (expr ("," expr)* ","?)? "]"               -> array
         | record
         | function
@@ -102,13 +110,14 @@ OR: "or"
 AND: "and"
 NOT: "not"
 EXISTS: "exists"
-COMP_OP: "==" | "!=" | "<=" | ">=" | "<" | ">"
+COMP_OP: "==" | "!=" | "<=" | ">=" | "<" | ">" | "=~" | "!~"
 ADD_OP: "+" | "-"
-MUL_OP: "*" | "/" | "%" | "^"
+MUL_OP.2: "*" | "/" | "%" | "^"
 PIPE_RECEIVE: "<-"
 ARROW: "=>"
 ARROW_BLOCK.3: /=>\s*\{/
 LBRACE: "{"
+INDEX_LSQB: /\x00\[/
 LPAR: "("
 FN_LPAREN.3: /\((?={FN_LOOKAHEAD})/
 
@@ -119,7 +128,8 @@ FLOAT.3: /\d+\.\d*/
 INT.2: /\d+/
 STRING: /"(?:[^"\\$]|\\.|\$(?!\{)|\$\{(?:[^{}"]|"(?:[^"\\]|\\.)*"|\{[^{}]*\})*\})*"/
 
-COMMENT: /\/\/[^\n]*/
+REGEX.1: /\/(?:[^\/\\\n]|\\.)+\//
+COMMENT.3: /\/\/[^\n]*/
 %ignore COMMENT
 %import common.WS
 %ignore WS

@@ -36,6 +36,50 @@ _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 _NUMBER = (int, float)
 
 
+#: Flux universe functions outside flux_magic (named in the hint of an undefined identifier).
+_NOT_IMPLEMENTED = frozenset(
+    [
+        "from",
+        "to",
+        "buckets",
+        "window",
+        "join",
+        "median",
+        "quantile",
+        "stddev",
+        "truncateTimeColumn",
+        "histogram",
+        "histogramQuantile",
+        "stateCount",
+        "stateDuration",
+        "movingAverage",
+        "exponentialMovingAverage",
+        "increase",
+        "integral",
+        "mode",
+        "skew",
+        "holtWinters",
+        "sample",
+        "hourSelection",
+        "highestMax",
+        "highestAverage",
+        "highestCurrent",
+        "lowestMin",
+        "lowestAverage",
+        "lowestCurrent",
+        "kaufmansAMA",
+        "chandeMomentumOscillator",
+        "covariance",
+        "cov",
+        "pearsonr",
+        "timeWeightedAvg",
+        "tripleEMA",
+        "doubleEMA",
+        "relativeStrengthIndex",
+    ]
+)
+
+
 class FluxWarning(UserWarning):
     """Flux source that runs, but not as written (e.g. the ``mapfn`` typo of Flux's docs)."""
 
@@ -226,7 +270,26 @@ def _arith(op: str, left: Any, right: Any) -> Any:
     return result
 
 
+def _match(op: str, left: Any, right: Any) -> bool | None:
+    if type_name(right) != "regexp":
+        raise FluxRuntimeError(
+            f"expected regexp but found {type_name(right)} for the right operand of {op}",
+            kind="type error",
+        )
+    if left is None:
+        return None
+    if not isinstance(left, str):
+        raise FluxRuntimeError(
+            f"expected string but found {type_name(left)} for the left operand of {op}",
+            kind="type error",
+        )
+    found = right.search(left) is not None
+    return found if op == "=~" else not found
+
+
 def _compare(op: str, left: Any, right: Any) -> bool | None:
+    if op in ("=~", "!~"):
+        return _match(op, left, right)
     if left is None or right is None:
         return None
     lt, rt = type_name(left), type_name(right)
@@ -316,6 +379,8 @@ class Interpreter:
             else:
                 key = f"{stmt.package}.{stmt.name}" if stmt.package else stmt.name
                 self.options[key] = value
+            if stmt.package is None:
+                scope.names[stmt.name] = value  # an option is visible to later statements
         elif isinstance(stmt, ast.Import):
             raise self.error(stmt, "imports must come first, at the top of the program")
         else:  # pragma: no cover
@@ -349,6 +414,11 @@ class Interpreter:
                 if self.is_program
                 else "A mapping function can use the packages http, json and strings; "
                 f"{node.name} is for %%flux programs."
+            )
+        elif node.name in _NOT_IMPLEMENTED:
+            hint = (
+                f"{node.name}() is a Flux function flux_magic does not implement; the README's "
+                "Flux section lists what %%flux supports."
             )
         elif node.name in ("true", "false"):
             hint = None
@@ -459,7 +529,7 @@ class Interpreter:
         left = self.eval(node.left, scope)
         right = self.eval(node.right, scope)
         try:
-            if node.op in ("==", "!=", "<", "<=", ">", ">="):
+            if node.op in ("==", "!=", "<", "<=", ">", ">=", "=~", "!~"):
                 return _compare(node.op, left, right)
             return _arith(node.op, left, right)
         except FluxRuntimeError as exc:
@@ -474,14 +544,18 @@ class Interpreter:
             kind="type error",
         )
 
-    def _eval_Logical(self, node: ast.Logical, scope: Scope) -> bool:
+    def _eval_Logical(self, node: ast.Logical, scope: Scope) -> bool | None:
+        """Three-valued, as Flux's spec: ``null or false`` and ``null and true`` are null."""
         left = self._bool(node.left, self.eval(node.left, scope), f"left side of {node.op}")
-        if node.op == "and" and not left:
+        if node.op == "and" and left is False:
             return False
-        if node.op == "or" and left:
+        if node.op == "or" and left is True:
             return True
         right = self._bool(node.right, self.eval(node.right, scope), f"right side of {node.op}")
-        return bool(right)
+        if left is None:
+            decided = node.op == "or"  # what settles it: false for and, true for or
+            return decided if right is decided else None
+        return right
 
     def _eval_Unary(self, node: ast.Unary, scope: Scope) -> Any:
         value = self.eval(node.operand, scope)
@@ -590,7 +664,7 @@ class Interpreter:
                 raise self.error(
                     node,
                     f"missing required argument {fn.pipe}: {callee} needs a piped-forward value",
-                    hint=f"Write e.g. `data |> {callee}(...)`.",
+                    hint=f"Pipe it in, e.g. `data |> {callee}(...)`, or pass {fn.pipe}: ...",
                 )
         if missing:
             example = fn.example if isinstance(fn, Builtin) and fn.example else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -13,7 +14,7 @@ from flux_magic._errors import FluxError
 from flux_magic._flux import _ast as ast
 from flux_magic._flux._diagnostics import flux_error
 from flux_magic._flux._grammar import GRAMMAR
-from flux_magic._flux._values import parse_duration
+from flux_magic._flux._values import compile_regexp, parse_duration
 
 __all__ = ["parse_expression", "parse_program"]
 
@@ -25,6 +26,7 @@ _TOKEN_NAMES = {
     "LBRACE": "'{'",
     "RSQB": "']'",
     "LSQB": "'['",
+    "INDEX_LSQB": "'['",
     "COMMA": "','",
     "COLON": "':'",
     "DOT": "'.'",
@@ -37,12 +39,38 @@ _TOKEN_NAMES = {
     "FLOAT": "a float",
     "TIME": "a time",
     "DURATION": "a duration",
+    "REGEX": "a regular expression",
     "COMP_OP": "a comparison",
     "ADD_OP": "'+' or '-'",
     "MUL_OP": "'*', '/', '%' or '^'",
     "$END": "the end of the input",
 }
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "$": "$"}
+
+
+_KEYWORDS = frozenset({"and", "or", "not", "exists", "if", "then", "else", "return", "option"})
+_OPERAND_END = frozenset(')]}"_/')
+_text = threading.local()
+
+
+def _retype_bracket(token: Token) -> Token:
+    """A ``[`` right after an operand on the same line indexes it (``INDEX_LSQB``)."""
+    text: str = getattr(_text, "value", "")
+    i = int(token.start_pos or 0) - 1
+    while i >= 0 and text[i] in " \t\r":
+        i -= 1
+    if i < 0 or text[i] == "\n":
+        return token
+    ch = text[i]
+    if not (ch.isalnum() or ch in _OPERAND_END):
+        return token
+    if ch.isalpha():
+        j = i
+        while j >= 0 and (text[j].isalnum() or text[j] == "_"):
+            j -= 1
+        if text[j + 1 : i + 1] in _KEYWORDS:
+            return token
+    return Token.new_borrow_pos("INDEX_LSQB", str(token), token)
 
 
 @cache
@@ -54,6 +82,7 @@ def _parser() -> lark.Lark:
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=False,
+        lexer_callbacks={"LSQB": _retype_bracket},
     )
 
 
@@ -159,7 +188,7 @@ class _Builder(Transformer[Token, Any]):
 
     @v_args(meta=True)
     def index(self, meta: Any, children: list[Any]) -> ast.Index:
-        return ast.Index(*self._s(meta), children[0], children[1])
+        return ast.Index(*self._s(meta), children[0], children[-1])
 
     @v_args(meta=True)
     def call(self, meta: Any, children: list[Any]) -> ast.Call:
@@ -211,6 +240,20 @@ class _Builder(Transformer[Token, Any]):
             raise flux_error(self.source, start, end, f"invalid time literal: {exc}") from exc
         stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
         return ast.Literal(*self._t(token), stamp.as_unit("ns"))
+
+    def regex_lit(self, children: list[Any]) -> ast.Literal:
+        token = children[0]
+        start, end = self._t(token)
+        pattern = str(token)[1:-1].replace("\\/", "/")
+        try:
+            compiled = compile_regexp(pattern)
+        except ValueError as exc:
+            raise flux_error(self.source, start, end, str(exc)) from None
+        return ast.Literal(start, end, compiled)
+
+    @v_args(meta=True)
+    def label_lit(self, meta: Any, children: list[Any]) -> ast.Literal:
+        return ast.Literal(*self._s(meta), str(children[-1]))
 
     def string_lit(self, children: list[Any]) -> ast.Expr:
         return self._string(children[0])
@@ -296,14 +339,20 @@ class _Builder(Transformer[Token, Any]):
         start, end = self._t(token)
         raw = str(token)[1:-1]
         parts: list[str | ast.Expr] = []
-        text: list[str] = []
+        text = _Text(self.source, start + 1)
         i = 0
         while i < len(raw):
             ch = raw[i]
             if ch == "\\" and i + 1 < len(raw):
                 nxt = raw[i + 1]
-                if nxt == "x" and i + 3 < len(raw):
-                    text.append(chr(int(raw[i + 2 : i + 4], 16)))
+                if nxt == "x":
+                    digits = raw[i + 2 : i + 4]
+                    if len(digits) != 2 or not all(c in _HEX for c in digits):
+                        at = start + 1 + i
+                        raise flux_error(
+                            self.source, at, at + 2 + len(digits), "invalid byte value"
+                        )
+                    text.append_byte(int(digits, 16), i)
                     i += 4
                     continue
                 if nxt not in _ESCAPES:
@@ -319,18 +368,53 @@ class _Builder(Transformer[Token, Any]):
                 inner_start = start + 1 + i + 2
                 inner = raw[i + 2 : close]
                 if text:
-                    parts.append("".join(text))
-                    text = []
+                    parts.append(text.take())
                 parts.append(_parse(self.source, inner, inner_start, "expr"))
                 i = close + 1
                 continue
             text.append(ch)
             i += 1
         if text or not parts:
-            parts.append("".join(text))
+            parts.append(text.take())
         if len(parts) == 1 and isinstance(parts[0], str):
             return ast.Literal(start, end, parts[0])
         return ast.Interp(start, end, parts)
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+class _Text:
+    """The text of a string literal, kept as UTF-8 bytes: ``\\xNN`` escapes are bytes."""
+
+    def __init__(self, source: str, base: int) -> None:
+        self.source = source
+        self.base = base
+        self.data = bytearray()
+        self.first = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def append(self, text: str) -> None:
+        self.data += text.encode("utf-8", "surrogatepass")
+
+    def append_byte(self, byte: int, at: int) -> None:
+        if not self.data:
+            self.first = at
+        self.data.append(byte)
+
+    def take(self) -> str:
+        """The text so far, which must be valid UTF-8; starts a new part."""
+        try:
+            text = self.data.decode("utf-8")
+        except UnicodeDecodeError:
+            at = self.base + self.first
+            raise flux_error(
+                self.source, at, at + 4, "invalid UTF-8 encoding in string literal"
+            ) from None
+        self.data = bytearray()
+        return text
 
 
 def _matching_brace(raw: str, open_at: int) -> int:
@@ -364,6 +448,7 @@ def _expected(names: set[str]) -> str:
 
 
 def _parse(source: str, text: str, base: int, start: str) -> Any:
+    _text.value = text
     try:
         tree = _parser().parse(text, start=start)
     except lark.exceptions.UnexpectedCharacters as exc:

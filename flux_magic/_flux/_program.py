@@ -139,7 +139,11 @@ def _check_statements(interp: Interpreter, body: list[ast.Stmt], scope: set[str]
         if isinstance(stmt, ast.Assign):
             _check_node(interp, stmt.value, scope)
             scope.update((stmt.name, _USER + stmt.name))
-        elif isinstance(stmt, ast.Return | ast.Option):
+        elif isinstance(stmt, ast.Option):
+            _check_node(interp, stmt.value, scope)
+            if stmt.package is None:
+                scope.update((stmt.name, _USER + stmt.name))
+        elif isinstance(stmt, ast.Return):
             _check_node(interp, stmt.value, scope)
         elif isinstance(stmt, ast.ExprStmt):
             _check_node(interp, stmt.expr, scope)

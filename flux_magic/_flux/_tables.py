@@ -16,15 +16,21 @@ from flux_magic._flux._diagnostics import FluxRuntimeError
 from flux_magic._flux._values import Duration, UInt, from_python, type_name
 
 __all__ = [
+    "STRUCTURAL",
+    "column_kind",
+    "concat_tables",
     "frame_from_records",
     "group_key",
     "rows_of",
+    "split_tables",
     "table_ids",
     "with_group_key",
 ]
 
 GROUP_KEY_ATTR = "flux_group_key"
 _STRUCTURAL = ("result", "table")
+#: The annotated CSV columns kept beside a table's own columns (not Flux columns).
+STRUCTURAL = _STRUCTURAL
 
 
 def group_key(df: pd.DataFrame) -> list[str]:
@@ -38,9 +44,16 @@ def with_group_key(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     return df
 
 
+def _masked_float(value: Any) -> Any:
+    return None if value is pd.NA else float(value)
+
+
 def _converter(series: pd.Series) -> Callable[[Any], Any]:
     if pd.api.types.is_unsigned_integer_dtype(series.dtype):
         return lambda v: None if v is pd.NA else UInt(int(v))
+    if isinstance(series.dtype, pd.Float64Dtype | pd.Float32Dtype):
+        # a masked float column tells null (the mask) from NaN (a value, as in Flux)
+        return _masked_float
     return from_python
 
 
@@ -81,7 +94,11 @@ def _column(name: str, values: list[Any]) -> Any:
     if kind == "int":
         return pd.array(values, dtype="Int64")
     if kind == "float":
-        return np.array([np.nan if v is None else v for v in values], dtype="float64")
+        data = np.array([np.nan if v is None else v for v in values], dtype="float64")
+        nulls = np.array([v is None for v in values], dtype=bool)
+        if np.isnan(data[~nulls]).any():  # NaN is a value in Flux: keep it apart from null
+            return pd.arrays.FloatingArray(data, nulls)
+        return data
     if kind == "string":
         return pd.array(values, dtype="str")
     if kind == "time":
@@ -117,3 +134,48 @@ def frame_from_records(
         data, index=index if index is not None and len(index) == len(records) else None
     )
     return with_group_key(df, key)
+
+
+def split_tables(df: pd.DataFrame) -> list[pd.DataFrame]:
+    """The stream's tables, in order of first appearance (each keeps the group key)."""
+    ids = table_ids(df)
+    key = group_key(df)
+    if len(df) == 0:
+        return []
+    if ids.max() == 0:
+        return [df]
+    order = np.argsort(ids, kind="stable")
+    bounds = np.flatnonzero(np.diff(ids[order])) + 1
+    return [with_group_key(df.iloc[part], key) for part in np.split(order, bounds) if len(part)]
+
+
+def concat_tables(
+    frames: list[pd.DataFrame], key: list[str], like: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One stream of these tables (an empty stream shaped like ``like`` when there are none)."""
+    frames = [f for f in frames if len(f.columns)]
+    if not frames:
+        empty = like.iloc[0:0].copy() if like is not None else pd.DataFrame()
+        return with_group_key(empty, key)
+    out = frames[0].copy() if len(frames) == 1 else pd.concat(frames)
+    return with_group_key(out, key)
+
+
+def column_kind(series: pd.Series) -> str:
+    """The Flux type of a column, from its dtype (``"unknown"`` for object columns)."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_unsigned_integer_dtype(dtype):
+        return "uint"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "int"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        return "time"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "duration"
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        return "string"
+    return "unknown"

@@ -13,6 +13,7 @@ time           ``pandas.Timestamp`` (tz-aware UTC, nanoseconds)
 duration       :class:`Duration` (``pandas.Timedelta`` is accepted on input)
 record         ``dict`` (``str`` keys, insertion order kept)
 array          ``list``
+regexp         the compiled pattern of ``re2.compile`` (google-re2: Go's RE2 syntax)
 function       any callable
 stream         :class:`pandas.DataFrame` (group key in ``attrs["flux_group_key"]``)
 """
@@ -33,11 +34,13 @@ import pandas as pd
 __all__ = [
     "Duration",
     "UInt",
+    "compile_regexp",
     "format_duration",
     "format_float",
     "format_time",
     "format_time_rfc3339nano",
     "from_python",
+    "is_regexp",
     "json_encode",
     "parse_duration",
     "to_python",
@@ -177,6 +180,27 @@ def format_time_rfc3339nano(value: pd.Timestamp) -> str:
     return f"{head}.{f'{ns:09d}'.rstrip('0')}Z"
 
 
+def compile_regexp(pattern: str) -> Any:
+    """A Flux regexp value: ``re2.compile(pattern)``; ValueError with RE2's reason if invalid."""
+    import re2
+
+    quiet = re2.Options()
+    quiet.log_errors = False  # the reason goes into the Flux error, not to stderr
+    try:
+        re2.compile(pattern, quiet)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else "invalid pattern"
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(f"error parsing regexp: {reason}: `{pattern}`") from None
+    return re2.compile(pattern)
+
+
+def is_regexp(value: Any) -> bool:
+    """Whether ``value`` is a compiled RE2 pattern (a Flux regexp)."""
+    return type(value).__module__ == "re2" and hasattr(value, "search")
+
+
 def type_name(value: Any) -> str:
     """The Flux name of a value's type."""
     if value is None:
@@ -203,6 +227,8 @@ def type_name(value: Any) -> str:
         return "array"
     if isinstance(value, pd.DataFrame):
         return "stream"
+    if is_regexp(value):
+        return "regexp"
     if callable(value):
         return "function"
     flux_type = getattr(type(value), "flux_type", None)  # value classes of _stdlib packages

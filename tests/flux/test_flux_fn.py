@@ -120,7 +120,7 @@ def test_errors_before_running(source: str, message: str, where: str, underline:
             'header value "n" must be a string',
         ),
         ("(r) => 1 + 1.5", ROW, "expected int but found float for the right operand of +"),
-        ('(r) => int(v: "1.5")', ROW, "cannot convert string '1.5' to int"),
+        ('(r) => int(v: "1.5")', ROW, 'cannot convert string "1.5" to int due to invalid syntax'),
         ("(r) => 1 / 0", ROW, "cannot divide by zero"),
         ("(r) => r.tag.x", ROW, "cannot access property x: expected a record but found string"),
         ("(r) => 9223372036854775807 + 1", ROW, "integer overflow"),

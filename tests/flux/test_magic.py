@@ -124,3 +124,64 @@ def test_notebook_strings_are_visible_and_can_be_shadowed(shell: InteractiveShel
     assert df["v"].tolist() == ["from python"]
     df = run(shell, "", 'import "array"\nlabel = "flux"\narray.from(rows: [{v: label}])')
     assert df["v"].tolist() == ["flux"]
+
+
+def _caret_column(text: str, line_no: int) -> tuple[str, int, int]:
+    """The quoted source line ``line_no`` of a Flux error and where its caret starts/ends."""
+    lines = text.split("\n")
+    source = next(i for i, line in enumerate(lines) if line.startswith(f"{line_no:>3} | "))
+    caret = lines[source + 1]
+    start = caret.index("^")
+    return lines[source], start, len(caret.rstrip())
+
+
+@pytest.mark.parametrize(
+    ("body", "span"),
+    [
+        ('(r) => ({headers: {},\n  data: bytes(v: r.x + "a")})', 'r.x + "a"'),  # runtime
+        ("(r) => ({headers: {},\n  data: bytes(v: r.x + )})", ")"),  # syntax
+    ],
+)
+def test_flux_endpoint_errors_keep_the_caret_under_the_text(
+    shell: InteractiveShell, body: str, span: str
+) -> None:
+    from flux_magic._magics import FluxEndpointMagic
+
+    shell.register_magics(FluxEndpointMagic(shell=shell))
+    shell.user_ns["df"] = pd.DataFrame({"x": [1]})
+    with pytest.raises(UsageError) as info:
+        shell.run_cell_magic("flux_endpoint", "df --url http://127.0.0.1:9/", body)
+    text = str(info.value)
+    assert "@2:" in text
+    source, start, end = _caret_column(text, 2)
+    assert source[start:end] == span
+
+
+def test_flux_errors_keep_line_and_caret_in_the_flux_magic(shell: InteractiveShell) -> None:
+    program = (
+        'import "sampledata"\n'
+        "sampledata.int()\n"
+        "    |> range(start: sampledata.start, stop: sampledata.stop)\n"
+        '    |> filter(fn: (r) => r._value > "10")'
+    )
+    with pytest.raises(UsageError) as info:
+        run(shell, "", program)
+    text = str(info.value)
+    assert "@4:26-4:41: cannot compare int with string using >" in text
+    source, start, end = _caret_column(text, 4)
+    assert source[start:end] == 'r._value > "10"'
+
+
+def test_range_filter_group_aggregate_in_the_magic(shell: InteractiveShell) -> None:
+    df = run(
+        shell,
+        "",
+        'import "sampledata"\n'
+        "sampledata.int()\n"
+        "    |> range(start: sampledata.start, stop: sampledata.stop)\n"
+        "    |> filter(fn: (r) => r._value > 5)\n"
+        '    |> group(columns: ["tag"])\n'
+        "    |> sum()",
+    )
+    assert df["_value"].tolist() == [10 + 7 + 17 + 15, 19 + 19 + 13]
+    assert df.attrs["flux_group_key"] == ["tag"]

@@ -32,3 +32,8 @@ def test_flux_semantics_notebook(tmp_path: Path, notebooks: NotebookRunner) -> N
     assert "connection refused" in text
     assert "strict: EndpointError - rows sent before the failure: 0" in text
     assert "round trip identical: True" in text
+    assert "group key after range: ['_start', '_stop', 'tag']" in text
+    assert "rows per tag: {'t1': 3, 't2': 3}" in text
+    assert "one table, group key: []" in text
+    assert "largest value: 19.85 from t2" in text
+    assert "t1 means: [4.37, 12.44, 9.83] at ['00:00:20', '00:00:40', '00:01:00']" in text
