@@ -389,7 +389,10 @@ class JournalWriter:
         concurrency = run.options.concurrency
         #: At most this many rows claimed without a committed outcome.
         self.window = 2 * concurrency + SLACK
-        self._low = SLACK // 2
+        #: Claims ahead of the rows begun: enough for a few milliseconds of sending, few
+        #: enough that after a crash few rows that never left are "outcome unknown".
+        self._ahead = concurrency + SLACK // 2
+        self._low = SLACK // 4
         self._open = 0
         self._cursor = 0
         self._claimed_n = 0
@@ -404,7 +407,7 @@ class JournalWriter:
     def began(self, position: int) -> None:
         """Called before the row's request leaves: returns once its claim is committed."""
         if not self.claimed[position] or self._claimed_n - self._begun < self._low:
-            self._commit(claim=True, raising=True)
+            self._commit(claim=True, raising=True, need=position)
             if not self.claimed[position]:
                 raise JournalError(
                     f"journal {self.journal.path!r}: the row at position {position} could not "
@@ -430,7 +433,7 @@ class JournalWriter:
         if (self.queue or self.unclaimed) and time.monotonic() - self._last >= FLUSH_SECONDS:
             self._commit(claim=False, raising=False)
 
-    def _commit(self, *, claim: bool, raising: bool) -> None:
+    def _commit(self, *, claim: bool, raising: bool, need: int = -1) -> None:
         if self.error is not None:
             if raising:
                 raise self.error
@@ -441,7 +444,7 @@ class JournalWriter:
             return
         with self._lock:
             try:
-                self._flush(claim=claim)
+                self._flush(claim=claim, need=need)
             except sqlite3.Error as exc:
                 error = self._fail(exc)
                 if raising:
@@ -460,19 +463,23 @@ class JournalWriter:
         self.run.stop("crashed")
         return self.error
 
-    def _flush(self, *, claim: bool) -> None:
-        """One transaction: claims for the next rows and every outcome queued so far."""
+    def _flush(self, *, claim: bool, need: int = -1) -> None:
+        """One transaction: claims for the next rows (through position ``need`` at least)
+        and every outcome queued so far."""
         queue = self.queue
         done: list[Any] = [queue.popleft() for _ in range(len(queue))]
         failed = [self.unclaimed.popleft() for _ in range(len(self.unclaimed))]
         claimed = self.claimed
         claims: list[int] = []
         if claim:
-            room = self.window - (self._open - len(done))
+            room = min(
+                self.window - (self._open - len(done)),
+                self._ahead - (self._claimed_n - self._begun),
+            )
             state = self.run.state
             cursor = self._cursor
             total = self.run.total
-            while room > 0 and cursor < total:
+            while cursor < total and (room > 0 or cursor <= need):
                 if state[cursor] == 0:  # not attempted: not skipped, not a failed mapping
                     claims.append(cursor)
                     room -= 1
@@ -488,6 +495,7 @@ class JournalWriter:
         for pos, err in failed:  # recorded with a claim of their own if need be
             if claimed[pos]:
                 freed += 1
+                self._begun += 1  # a claim used up, as if begun: keeps the claims ahead going
             else:
                 claim_rows.append([pos, ids[pos], labels[pos], keys[pos]])
             done.append((pos, DONE, 0, 0, err, 0, None))

@@ -327,3 +327,25 @@ def test_scopes_share_one_journal_even_at_the_same_time(
     again = send_frame(parts[2], body, receiver.url, options, scope="2")
     assert again.attrs["flux_journal"]["skipped"] == 300
     assert sum(script.arrivals().values()) == 1200
+
+
+def test_a_long_run_of_mapping_errors_does_not_stall_the_claims(
+    rx: tuple[Receiver, Script], tmp_path: Path
+) -> None:
+    receiver, script = rx
+    path = str(tmp_path / "sends.sqlite")
+
+    def fails(v: int) -> bool:  # a long run, then every other row among claimed ones
+        return 5 <= v < 900 or (v >= 900 and v % 2 == 1)
+
+    def mapping(r: Any) -> dict[str, Any]:
+        if fails(r.v):
+            raise ValueError("no")
+        return body(r)
+
+    result = flux_magic.endpoint(receiver.url, concurrency=2, journal=path)(mapping)(frame(2000))
+    assert result["_sent"].eq("true").tolist() == [not fails(i) for i in range(2000)]
+    sent = sum(not fails(i) for i in range(2000))
+    assert sum(script.arrivals().values()) == sent
+    journal = flux_magic.read_journal(path)
+    assert Counter(journal["outcome"]) == Counter({"sent": sent, "failed": 2000 - sent})
