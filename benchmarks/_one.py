@@ -24,6 +24,15 @@ import pandas as pd
 from _common import Timer, build_df, mapfn, mapfn_key, peak_rss_mib, rss_now_mib
 
 TIMEOUT = 30.0
+#: The CA bundle an HTTPS receiver's certificate verifies with (``--ca``); every client
+#: verifies with it.
+CA: str | None = None
+
+
+def _ssl_context() -> Any:
+    import ssl
+
+    return ssl.create_default_context(cafile=CA) if CA else None
 
 
 def _requests(df: pd.DataFrame) -> Iterator[dict[str, Any]]:
@@ -38,7 +47,9 @@ def naive_requests(df: pd.DataFrame, url: str, conc: int) -> int:
     ok = 0
     for row in df.itertuples(index=False):
         req = mapfn(row)
-        r = requests.post(url, data=req["data"], headers=req["headers"], timeout=TIMEOUT)
+        r = requests.post(
+            url, data=req["data"], headers=req["headers"], timeout=TIMEOUT, verify=CA or True
+        )
         ok += r.status_code == 200
     return ok
 
@@ -48,7 +59,7 @@ def httpx_sync(df: pd.DataFrame, url: str, conc: int) -> int:
     import httpx
 
     ok = 0
-    with httpx.Client(timeout=TIMEOUT) as c:
+    with httpx.Client(timeout=TIMEOUT, verify=_ssl_context() or True) as c:
         for req in _requests(df):
             r = c.post(url, content=req["data"], headers=req["headers"])
             ok += r.status_code == 200
@@ -62,7 +73,7 @@ def aiohttp_pool(df: pd.DataFrame, url: str, conc: int) -> int:
     import aiohttp
 
     async def main() -> int:
-        conn = aiohttp.TCPConnector(limit=conc)
+        conn = aiohttp.TCPConnector(limit=conc, ssl=_ssl_context() or True)
         it = _requests(df)
         timeout = aiohttp.ClientTimeout(total=TIMEOUT)
         async with aiohttp.ClientSession(connector=conn, timeout=timeout) as s:
@@ -84,7 +95,7 @@ def flux(df: pd.DataFrame, url: str, conc: int) -> int:
     """flux_magic: ``endpoint(url, concurrency=conc)(mapfn)(df)``."""
     import flux_magic
 
-    out = flux_magic.endpoint(url, concurrency=conc)(mapfn)(df)
+    out = flux_magic.endpoint(url, concurrency=conc, verify=CA or True)(mapfn)(df)
     return int((out["_sent"] == "true").sum())
 
 
@@ -256,9 +267,12 @@ def main() -> None:
     ap.add_argument("--url", default="")
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--conc", type=int, default=1)
+    ap.add_argument("--ca", default="", help="CA bundle of an https:// receiver")
     a = ap.parse_args()
-    if a.url and not a.url.startswith("http://127.0.0.1:"):
-        sys.exit("loopback URLs (http://127.0.0.1:PORT/) only")
+    if a.url and not a.url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")):
+        sys.exit("loopback URLs (http(s)://127.0.0.1:PORT/) only")
+    global CA
+    CA = a.ca or None
     task = {"send": task_send, "rows": task_rows, "preview": task_preview, "big": task_big}
     print(json.dumps(task[a.task](a)), flush=True)
 

@@ -44,8 +44,8 @@ http {{
     keepalive_requests 10000000;
     keepalive_timeout 65s;
     server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        location / {{ return 200 "ok"; }}
+        listen 127.0.0.1:{port} backlog=4096{tls};
+{tls_files}        location / {{ return 200 "ok"; }}
         location = /204 {{ return 204; }}
     }}
 }}
@@ -88,16 +88,20 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 10.0) 
 
 
 class RunningReceiver:
-    """A receiver process we started: its URL, its CPU use, and how to stop it."""
+    """A receiver process we started: its URL, its CPU use, and how to stop it. ``ca`` is the
+    CA bundle (its self-signed certificate) clients verify it with, for an HTTPS receiver."""
 
-    def __init__(self, kind: str, proc: subprocess.Popen[bytes], port: int) -> None:
+    def __init__(
+        self, kind: str, proc: subprocess.Popen[bytes], port: int, ca: str | None = None
+    ) -> None:
         self.kind = kind
         self.proc = proc
         self.port = port
+        self.ca = ca
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        return f"{'https' if self.ca else 'http'}://127.0.0.1:{self.port}/"
 
     def pids(self) -> list[int]:
         return [self.proc.pid, *child_pids(self.proc.pid)]
@@ -120,20 +124,69 @@ class RunningReceiver:
                         os.kill(w, signal.SIGKILL)
 
 
-def start_nginx() -> RunningReceiver:
+def self_signed(directory: str) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 (made now, with ``cryptography``): its files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "flux-magic-bench")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return cert_path, key_path
+
+
+def start_nginx(*, tls: bool = False) -> RunningReceiver:
     exe = nginx_exe()
     if exe is None:
         raise FileNotFoundError("nginx is not installed (Debian: apt-get install -y nginx)")
     port = free_port()
     d = tempfile.mkdtemp(prefix=f"flux-magic-bench-nginx-{port}-")
     conf = os.path.join(d, "nginx.conf")
+    ca = None
+    tls_files = ""
+    if tls:
+        ca, key = self_signed(d)
+        tls_files = (
+            f"        ssl_certificate {ca};\n        ssl_certificate_key {key};\n"
+            "        ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_session_cache shared:tls:1m;\n"
+        )
     with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(d=d, port=port))
+        f.write(NGINX_CONF.format(d=d, port=port, tls=" ssl" if tls else "", tls_files=tls_files))
     proc = subprocess.Popen(
         [exe, "-p", d, "-e", f"{d}/error.log", "-c", conf, "-g", "daemon off;"],
         stdin=subprocess.DEVNULL,
     )
-    rec = RunningReceiver("nginx", proc, port)
+    rec = RunningReceiver("nginx (HTTPS, self-signed)" if tls else "nginx", proc, port, ca)
     try:
         _wait_port(port, proc)
     except Exception:
@@ -163,11 +216,11 @@ def start_embedded() -> RunningReceiver:
     return rec
 
 
-def start(kind: str = "auto") -> RunningReceiver:
-    """``auto``: nginx when installed, otherwise the embedded Receiver."""
+def start(kind: str = "auto", *, tls: bool = False) -> RunningReceiver:
+    """``auto``: nginx when installed, otherwise the embedded Receiver (``tls``: nginx only)."""
     if kind == "auto":
-        kind = "nginx" if nginx_exe() else "embedded"
-    return start_nginx() if kind == "nginx" else start_embedded()
+        kind = "nginx" if nginx_exe() or tls else "embedded"
+    return start_nginx(tls=tls) if kind == "nginx" else start_embedded()
 
 
 def serve_embedded(port: int) -> None:

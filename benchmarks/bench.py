@@ -3,6 +3,7 @@
     python benchmarks/bench.py                      # everything (~10 min on 2 cores)
     python benchmarks/bench.py --n 5000 --reps 5 --skip-big
     python benchmarks/bench.py --receiver embedded  # no nginx: flux_magic's own Receiver
+    python benchmarks/bench.py --https --skip-mem --skip-rows --skip-preview --skip-big
 
 It starts a loopback receiver (nginx when installed, else ``flux_magic.Receiver`` in a process
 of its own), then sends the same N rows with each variant, every variant in its own process,
@@ -61,6 +62,17 @@ VARIANTS = [
     Variant("flux_c8", "flux", 8, "flux_magic, concurrency=8"),
     Variant("flux_c32", "flux", 32, "flux_magic, concurrency=32"),
 ]
+#: The HTTPS variants (``--https``): the same clients against nginx over TLS, verifying its
+#: self-signed certificate with it as the CA bundle.
+TLS_VARIANTS = [
+    Variant("httpx_sync", "httpx_sync", 1, "one httpx.Client, sequential"),
+    Variant(AIOHTTP, "aiohttp_pool", 8, "raw aiohttp, 8 worker coroutines"),
+    Variant("flux_seq", "flux", 1, "flux_magic, concurrency=1 (default)"),
+    Variant("flux_c8", "flux", 8, "flux_magic, concurrency=8"),
+    Variant("flux_c32", "flux", 32, "flux_magic, concurrency=32"),
+]
+TLS = "tls:"
+
 ROW_METHODS = [
     ("flux", "flux_magic row view + mapping"),
     ("flux_checked", "the same + the request checks a send does (headers, body)"),
@@ -217,6 +229,7 @@ class Bench:
     def __init__(self, a: argparse.Namespace) -> None:
         self.a = a
         self.rec: _receivers.RunningReceiver | None = None
+        self.tls_rec: _receivers.RunningReceiver | None = None
         self.targets: list[tuple[str, str, bool | None]] = []
         self.record: dict[str, Any] = {}
 
@@ -244,15 +257,19 @@ class Bench:
                 r = run_wrk(rec, 16, a.wrk_duration, lua)
                 results.setdefault("wrk_c16", []).append(r)
                 self.log(f"rep {rep + 1}/{a.reps} {'wrk_c16':16} {r['rows_per_s']:>10,.0f} rows/s")
-            for v in variants:
+            runs = [(v, rec, v.name) for v in variants]
+            if self.tls_rec is not None:
+                runs += [(v, self.tls_rec, TLS + v.name) for v in TLS_VARIANTS]
+            for v, target, key in runs:
                 args = ["--task", "send", "--client", v.client, "--conc", str(v.conc)]
-                r = run_one([*args, "--url", rec.url, "--n", str(a.n)], a.timeout, rec)
-                results.setdefault(v.name, []).append(r)
+                if target.ca:
+                    args += ["--ca", target.ca]
+                r = run_one([*args, "--url", target.url, "--n", str(a.n)], a.timeout, target)
+                results.setdefault(key, []).append(r)
                 bad = r.get("errors") or r.get("exception")
                 flag = f"  ERR {r.get('errors')} {r.get('exception') or ''}" if bad else ""
                 self.log(
-                    f"rep {rep + 1}/{a.reps} {v.name:16} {r.get('rows_per_s', 0):>10,.0f} "
-                    f"rows/s{flag}"
+                    f"rep {rep + 1}/{a.reps} {key:20} {r.get('rows_per_s', 0):>10,.0f} rows/s{flag}"
                 )
         self.record["send"] = results
         names = ["wrk_c16", *(v.name for v in variants)] if use_wrk else [v.name for v in variants]
@@ -275,7 +292,49 @@ class Bench:
             f"{rec.kind}\n\n× naive and % of aiohttp-8 are paired ratios (per repetition, then "
             "the median).\n"
         )
-        return head + "\n" + send_table(names, notes, results)
+        text = head + "\n" + send_table(names, notes, results)
+        if self.tls_rec is not None:
+            text += "\n\n" + self.tls_table(results)
+        return text
+
+    def tls_table(self, results: dict[str, list[Result]]) -> str:
+        """The HTTPS variants, run in the same repetitions as the plain ones."""
+        assert self.tls_rec is not None
+        out = [
+            f"### The same over HTTPS ({self.tls_rec.kind}, interleaved with the runs above)\n",
+            "× httpx.Client and % of aiohttp-8 are paired ratios against the HTTPS references.\n",
+            "| variant | rows/s median | min–max | × httpx.Client | % of aiohttp-8 "
+            "| client CPU µs/row | errors | what |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for v in TLS_VARIANTS:
+            rs = results.get(TLS + v.name, [])
+            if not rs:
+                continue
+            rates = [r.get("rows_per_s") or 0.0 for r in rs]
+            xh = paired(results, TLS + v.name, TLS + "httpx_sync")
+            xa = paired(results, TLS + v.name, TLS + AIOHTTP)
+            errors = sum(max(r.get("errors", 0), 0) for r in rs)
+            out.append(
+                f"| {v.name} | {fmt(med(rates), ',.0f')} | {min(rates):,.0f}–{max(rates):,.0f} "
+                f"| {fmt(xh, '.2f')} | {fmt(xa and 100 * xa, '.0f')} "
+                f"| {fmt(med([r.get('cpu_us_per_row') for r in rs]), '.1f')} | {errors} "
+                f"| {v.note} |"
+            )
+        xs = paired(results, TLS + "flux_seq", TLS + "httpx_sync")
+        self.target(
+            "HTTPS sequential: ≥ 1.5× httpx.Client",
+            fmt(xs, ".2f") + "×",
+            xs is not None and xs >= 1.5,
+        )
+        for conc in (8, 32):
+            xa = paired(results, TLS + f"flux_c{conc}", TLS + AIOHTTP)
+            self.target(
+                f"HTTPS concurrent {conc}: ≥ 2× raw aiohttp-8",
+                fmt(xa, ".2f") + "×",
+                xa is not None and xa >= 2,
+            )
+        return "\n".join(out)
 
     def memory(self) -> str:
         a, rec = self.a, self.rec
@@ -415,14 +474,18 @@ class Bench:
         if any(on for on, _ in steps):
             self.rec = _receivers.start(a.receiver)
             self.log(f"receiver {self.rec.kind} on {self.rec.url} (pids {self.rec.pids()})")
+            if a.https and not a.skip_send:
+                self.tls_rec = _receivers.start("nginx", tls=True)
+                self.log(f"receiver {self.tls_rec.kind} on {self.tls_rec.url}")
         try:
             for on, step in steps:
                 if on:
                     sections.append(step())
         finally:
-            if self.rec is not None:
-                self.rec.stop()
-                self.rec = None
+            for running in (self.rec, self.tls_rec):
+                if running is not None:
+                    running.stop()
+            self.rec = self.tls_rec = None
         if not a.skip_rows:
             sections.append(self.rows())
         if not a.skip_preview:
@@ -441,6 +504,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=5000, help="rows (= POSTs) per sending run")
     ap.add_argument("--reps", type=int, default=3, help="interleaved repetitions")
     ap.add_argument("--receiver", default="auto", choices=["auto", "nginx", "embedded"])
+    ap.add_argument(
+        "--https",
+        action="store_true",
+        help="also send to nginx over TLS (a self-signed certificate made at start), "
+        "interleaved with the plain-http runs",
+    )
     ap.add_argument("--only", default="", help="comma-separated substrings of variant names")
     ap.add_argument("--wrk-duration", type=int, default=3, help="seconds of wrk (0: skip)")
     ap.add_argument("--mem-n", default="5000,50000", help="the two row counts of the memory check")

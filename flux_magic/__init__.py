@@ -53,6 +53,7 @@ __all__ = [
     "flux_fn",
     "load_ipython_extension",
     "looks_like_flux",
+    "plot_outcomes",
     "read_annotated_csv",
     "read_journal",
     "sampledata",
@@ -64,6 +65,7 @@ __all__ = [
 _LAZY = {
     "flux_fn": ("._flux", "flux_fn"),
     "looks_like_flux": ("._flux", "looks_like_flux"),
+    "plot_outcomes": ("._plot", "plot_outcomes"),
     "read_annotated_csv": ("._annotated_csv", "read_annotated_csv"),
     "to_annotated_csv": ("._annotated_csv", "to_annotated_csv"),
     "sampledata": (".sampledata", None),

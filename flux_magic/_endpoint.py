@@ -77,7 +77,21 @@ def endpoint(url: str, **options: Any) -> Endpoint:
     >>> send.preview(df)["body"].tolist()
     ['v=1', 'v=2']
     """
+    mapping = sorted(k for k in options if k.lower() in _MAPPING_NAMES)
+    if mapping:
+        raise UsageError(
+            f"endpoint() takes the URL and sending options; the mapping function goes to what "
+            f"it returns, as in Flux's http.endpoint(url: ...)(mapFn: ...): write "
+            f"endpoint(url)({mapping[0]}=f), or endpoint(url)(f)."
+        )
     return Endpoint(url, Options.from_kwargs(**options))
+
+
+_MAPPING_NAMES = frozenset({"mapfn", "map_fn", "fn"})
+_WHERE_MAPPING = (
+    "give the endpoint its mapping function first: endpoint(url)(mapFn)(df), "
+    "endpoint(url)(mapFn).preview(df), as in Flux's http.endpoint(url: ...)(mapFn: ...)(tables)."
+)
 
 
 class Endpoint:
@@ -108,12 +122,18 @@ class Endpoint:
                 f"unexpected argument(s) {', '.join(sorted(kwargs))}; pass the mapping "
                 "function positionally, or as mapFn= / map_fn=. Options go to endpoint()."
             )
+        if any(isinstance(f, pd.DataFrame) for f in given):
+            raise UsageError(f"that is a DataFrame, not a mapping function; {_WHERE_MAPPING}")
         if len(given) != 1:
             raise UsageError(
                 "pass exactly one mapping function, e.g. endpoint(url=...)(lambda r: "
                 '{"headers": {}, "data": b"..."}).'
             )
         return Sender(self.url, given[0], self.options)
+
+    def preview(self, *_args: Any, **_kwargs: Any) -> pd.DataFrame:
+        """Not here yet: an endpoint previews once it has its mapping function."""
+        raise UsageError(f"an endpoint without a mapping function cannot preview; {_WHERE_MAPPING}")
 
     def __repr__(self) -> str:
         return f"Endpoint(url={mask_url(self.url)!r})"
@@ -153,18 +173,25 @@ class Sender:
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        limit: int | None = None,
     ) -> pd.DataFrame:
-        """Send every row of ``df``; return it with ``_status``, ``_sent`` and ``_error``.
+        """Send every row of ``df``; return it with ``_status``, ``_sent``, ``_error`` and
+        ``_elapsed``.
 
         ``progress(done, total, sent, failed)`` is called from this thread about ten times a
         second and once at the end. Setting ``cancel`` (a ``threading.Event``) stops the send
         promptly; the result still has every row. Ctrl-C raises ``SendInterrupted``, whose
-        ``result`` (also ``self.result``) has every row.
+        ``result`` (also ``self.result``) has every row. ``limit=n`` sends only the first
+        ``n`` rows, as Flux's ``limit(n:)`` before the endpoint: the result has those rows.
         """
         from ._errors import EndpointError, SendInterrupted
 
         hooks = self.hooks
         frame = check_frame(df)
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+                raise UsageError(f"limit must be a whole number >= 0, not {limit!r}.")
+            frame = frame.iloc[:limit]
         if hooks.prepare is not None:
             frame = hooks.prepare(frame)
         options = self.options
@@ -188,6 +215,49 @@ class Sender:
         except (EndpointError, SendInterrupted) as exc:
             exc.result = self.result = self._finish(exc.result, forced)
             raise
+        except Exception as exc:  # flux_magic itself failed: the rows already sent are kept
+            partial = getattr(exc, "result", None)
+            if isinstance(partial, pd.DataFrame):
+                self.result = partial
+            raise
+        return self.result
+
+    def resend_failed(
+        self,
+        result: pd.DataFrame,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> pd.DataFrame:
+        """Send again the rows of an earlier ``result`` whose ``_sent`` is not "true".
+
+        Returns the whole result, in its order and with its index, those rows updated (their
+        ``_status``, ``_sent``, ``_error``, ``_elapsed``...); the other rows are as they were.
+        The rows keep their index labels, so ``idempotency_key=True`` sends the keys of the
+        first attempt. An interrupt raises ``SendInterrupted`` whose ``result`` is the whole
+        result, merged the same way.
+
+        Examples
+        --------
+        >>> import flux_magic, pandas as pd
+        >>> with flux_magic.Receiver() as rx:  # doctest: +SKIP
+        ...     send = flux_magic.endpoint(rx.url)(lambda r: {"headers": {}, "data": b"x"})
+        ...     result = send(df)
+        ...     result = send.resend_failed(result)
+        """
+        from ._errors import SendInterrupted
+        from ._resend import failed_rows, merge_rows
+
+        positions, rows = failed_rows(result)
+        if not positions:
+            self.result = result.copy()
+            return self.result
+        try:
+            again = self(rows, progress=progress, cancel=cancel)
+        except SendInterrupted as exc:
+            self.result = merge_rows(result, positions, exc.result)
+            raise SendInterrupted(str(exc), result=self.result) from None
+        self.result = merge_rows(result, positions, again)
         return self.result
 
     def _finish(self, result: pd.DataFrame, forced: bool) -> pd.DataFrame:

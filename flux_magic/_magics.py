@@ -16,27 +16,25 @@ import importlib
 import keyword
 import re
 import time
-import types
-import typing
 import warnings
 from collections.abc import Callable
-from dataclasses import MISSING, fields
 from typing import Any
 
 import pandas as pd
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Any as TraitAny
-from traitlets import Bool, Enum, Float, Int, TraitType, Unicode
+from traitlets import Bool, Float, Int, Unicode
 from traitlets.config import Configurable
 
 from ._endpoint import endpoint
 from ._errors import EndpointError, FluxMagicError, SendInterrupted
 from ._mapping import MappingSourceError, compile_mapping
-from ._options import OPTION_DOCS, Options
+from ._option_specs import option_specs
+from ._option_traits import option_traits
 from ._request import describe_row
-from ._secrets import mask_text, mask_url, secret_values
+from ._resend import failed_rows
+from ._secrets import mask_text, mask_url, mask_urls, secret_values
 from ._summary import summarize
 
 __all__ = ["PARTIAL_NAME", "FluxEndpointMagic", "load", "unload"]
@@ -45,91 +43,29 @@ __all__ = ["PARTIAL_NAME", "FluxEndpointMagic", "load", "unload"]
 PARTIAL_NAME = "_flux_endpoint_partial"
 
 MAGIC = "%%flux_endpoint"
-USAGE = f"{MAGIC} DF --url URL [-o NAME] [--preview [N]] [--sent-when 2xx] [--strict] ..."
-_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"]+")
+USAGE = (
+    f"{MAGIC} DF --url URL [-o NAME] [--preview [N]] [--limit N] [--sent-when 2xx] "
+    "[--strict] ... (or --resend NAME instead of DF)"
+)
+_VARIABLE = re.compile(r"\$([A-Za-z_]\w*)|\{([A-Za-z_]\w*)\}")
 
 
 # -- options: one flag and one trait per field of Options ------------------------------------
 
 
-def _option_kinds() -> dict[str, tuple[Any, Any]]:
-    """Each option's (type hint, default), from the ``Options`` dataclass."""
-    hints = typing.get_type_hints(Options)
-    return {
-        f.name: (hints[f.name], f.default if f.default is not MISSING else None)
-        for f in fields(Options)
-    }
-
-
-def _literal_values(hint: Any) -> tuple[str, ...] | None:
-    if typing.get_origin(hint) is typing.Literal:
-        return tuple(str(v) for v in typing.get_args(hint))
-    return None
-
-
-def _optional_of(hint: Any) -> tuple[Any, bool]:
-    """``(T, True)`` for ``T | None``, else ``(hint, False)``."""
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(args) == 1:
-            return args[0], True
-    return hint, False
-
-
-def _number_or_none(kind: type) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        if text.strip().lower() in ("none", "off", "inf"):
-            return None
-        return kind(text)
-
-    parse.__name__ = kind.__name__  # argparse names the type in "invalid float value"
-    return parse
-
-
-def _option_trait(name: str, hint: Any, default: Any) -> TraitType[Any, Any]:
-    doc = OPTION_DOCS.get(name, "")
-    choices = _literal_values(hint)
-    base, optional = _optional_of(hint)
-    if choices is not None:
-        return Enum(choices, default_value=str(default), help=doc).tag(config=True)
-    kind: Any = {bool: Bool, int: Int, float: Float, str: Unicode}.get(base)
-    if kind is None:  # e.g. a tuple of hosts: any value, validated by Options
-        return TraitAny(default, help=doc).tag(config=True)
-    trait: TraitType[Any, Any] = kind(default, allow_none=optional, help=doc)
-    return trait.tag(config=True)
-
-
 def _option_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add one ``--flag`` per sending option to a ``magic_arguments`` magic.
+    """Add the flag(s) of every sending option to a ``magic_arguments`` magic.
 
     Every flag defaults to ``None`` ("not given"), so the configured default applies.
     """
-    for name, (hint, _default) in reversed(list(_option_kinds().items())):
-        flag = "--" + name.replace("_", "-")
-        doc = OPTION_DOCS.get(name, name).replace("%", "%%")
-        choices = _literal_values(hint)
-        base, optional = _optional_of(hint)
-        if choices is not None:
-            func = argument(flag, choices=choices, default=None, help=doc)(func)
-        elif base is bool:
-            func = argument(flag, action=argparse.BooleanOptionalAction, default=None, help=doc)(
-                func
-            )
-        elif base in (int, float):
-            metavar = "N" if base is int else "S" if doc.startswith("Seconds") else None
-            kind = _number_or_none(base) if optional else base
-            func = argument(flag, type=kind, default=None, metavar=metavar, help=doc)(func)
-        else:
-            func = argument(flag, default=None, help=doc)(func)
+    for spec in reversed(option_specs()):
+        for args, kwargs in reversed(spec.arguments(default=None)):
+            func = argument(*args, **kwargs)(func)
     return func
 
 
 # The configurable defaults of every sending option, named exactly as in Options.
-_OptionDefaults: Any = type(
-    "_OptionDefaults",
-    (Configurable,),
-    {name: _option_trait(name, hint, d) for name, (hint, d) in _option_kinds().items()},
-)
+_OptionDefaults: Any = type("_OptionDefaults", (Configurable,), option_traits(config=True))
 
 
 # -- the magic --------------------------------------------------------------------------------
@@ -147,7 +83,12 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
     ).tag(config=True)
 
     @magic_arguments(name=MAGIC[1:])  # the usage line reads %%flux_endpoint
-    @argument("df", help="Name of the DataFrame to send, one POST per row.")
+    @argument(
+        "df",
+        nargs="?",
+        default=None,
+        help="Name of the DataFrame to send, one POST per row (not with --resend).",
+    )
     @argument("--url", default=None, help="Where to POST (http/https); $var and {var} work.")
     @argument(
         "-o",
@@ -172,6 +113,21 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
         action="store_const",
         const="raise",
         help="Stop at the first failed row, as Flux does (same as --errors raise).",
+    )
+    @argument(
+        "--limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Send only the first N rows, as Flux's limit(n: N) before the endpoint: a test "
+        "send (--limit 1).",
+    )
+    @argument(
+        "--resend",
+        default=None,
+        metavar="NAME",
+        help="Send again the rows of the earlier result NAME whose _sent is not true; the "
+        "whole result comes back with those rows updated and is stored under NAME (or -o).",
     )
     @argument("--quiet", action="store_true", default=None, help="No summary, no progress bar.")
     @_option_arguments
@@ -211,47 +167,64 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
         """
         args = self._parse(line)
         namespace = self._user_ns
+        if args.df is None and args.resend is None:
+            raise UsageError(
+                f"{MAGIC}: name the DataFrame to send (or --resend NAME). Usage: {USAGE}"
+            )
         url = args.url if args.url is not None else self.url
         if not url:
             raise UsageError(
                 f"{MAGIC}: give the URL to POST to, e.g. --url http://127.0.0.1:8080/hook "
                 "(or --url $variable)."
             )
+        _check_variables(url, namespace)
         secrets = secret_values(url)
         out = args.out
         if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
             raise UsageError(f"{MAGIC}: -o needs a Python name such as result, not {out!r}.")
         quiet = self.quiet if args.quiet is None else True
-        df = _frame(args.df, namespace)
+        if args.limit is not None and args.limit < 0:
+            raise UsageError(f"{MAGIC}: --limit needs a whole number >= 0, not {args.limit}.")
+        previous: pd.DataFrame | None = None
+        if args.resend is not None:
+            if args.df is not None:
+                raise UsageError(
+                    f"{MAGIC}: give either a DataFrame or --resend NAME (an earlier result), "
+                    "not both."
+                )
+            previous = _frame(args.resend, namespace, option="--resend")
+            positions, df = failed_rows(previous)
+            out = out or args.resend
+        else:
+            assert args.df is not None
+            df = _frame(args.df, namespace)
+        if args.limit is not None:
+            df = df.iloc[: args.limit]
         map_fn = _mapping(cell, namespace)
         with _one_line_errors(secrets):
             sender = endpoint(url, **self._options(args))(map_fn)
             if args.preview is not None:
-                n = self.preview_rows if args.preview < 0 else args.preview
-                table = sender.preview(df, n=n)
-                if not quiet:
-                    print(
-                        f"Preview of {min(n, len(df)):,} of {len(df):,} requests to "
-                        f"{mask_url(url)}; nothing was sent."
-                    )
-                return self._store(out, table)
-            if len(df):
-                first = sender.preview(df, n=1)["error"].iloc[0]
-                if first:
-                    raise UsageError(f"{MAGIC}: {_caret_apart(first)} Nothing was sent.")
+                return self._preview(sender, df, args.preview, url, out, quiet)
         bar = _Progress(after=self.progress_after, enabled=not quiet)
         started = time.perf_counter()
         try:
-            result = sender(df, progress=bar)
+            if previous is not None:
+                result = sender.resend_failed(previous, progress=bar)
+            else:
+                result = sender(df, progress=bar)
         except SendInterrupted as exc:
             bar.close()
             name = out or PARTIAL_NAME
             self._user_ns[name] = exc.result
             s = summarize(exc.result, time.perf_counter() - started)
+            when = (
+                f"after {s.attempted:,} of {s.rows:,} rows ({s.sent:,} sent)"
+                if s.attempted
+                else "before anything was sent"
+            )
             raise UsageError(
-                f"{MAGIC}: interrupted after {s.attempted:,} of {s.rows:,} rows "
-                f"({s.sent:,} sent); the result, every row accounted for, is in {name} "
-                "(_error says why a row was not sent)."
+                f"{MAGIC}: interrupted {when}; the result, every row accounted for, is in "
+                f"{name} (_error says why a row was not sent)."
             ) from None
         except EndpointError as exc:
             bar.close()
@@ -265,16 +238,44 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
                 f"it are in {name}; without --strict every row is sent and failures are "
                 "reported per row."
             ) from None
+        except FluxMagicError as exc:  # e.g. the first rows all failed to map: nothing sent
+            raise UsageError(f"{MAGIC}: {_clean(str(exc), secrets)}") from None
         finally:
             bar.close()
         elapsed = time.perf_counter() - started
         if not quiet:
-            print(
-                summarize(result, elapsed).line(
-                    url=url, sent_when_hint="--sent-when 2xx", retry_unknown_hint="--retry-unknown"
-                )
+            line = summarize(result, elapsed).line(
+                url=url, sent_when_hint="--sent-when 2xx", retry_unknown_hint="--retry-unknown"
             )
+            if previous is not None:
+                line = f"Resent the {len(positions):,} failed rows of {args.resend}: {line}"
+            if out:
+                line += f" The result is in {out}."
+            print(line)
         return self._store(out, result)
+
+    def _preview(
+        self,
+        sender: Any,
+        df: pd.DataFrame,
+        rows: int,
+        url: str,
+        out: str | None,
+        quiet: bool,
+    ) -> pd.DataFrame:
+        """``--preview``: the table of requests, and their curl commands in full."""
+        n = self.preview_rows if rows < 0 else rows
+        table: pd.DataFrame = sender.preview(df, n=n)
+        if not quiet:
+            print(
+                f"Preview of {min(n, len(df)):,} of {len(df):,} requests to "
+                f"{mask_url(url)}; nothing was sent."
+            )
+            curls = [c for c in table["curl"].tolist() if c]
+            if curls:
+                print("The same requests as curl commands (secrets masked):")
+                print("\n".join(curls))
+        return self._store(out, table)
 
     # -- helpers: parse, options, store ---------------------------------------------------
     @property
@@ -294,7 +295,7 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
 
     def _options(self, args: argparse.Namespace) -> dict[str, Any]:
         options = {}
-        for name in _option_kinds():
+        for name in (spec.name for spec in option_specs()):
             given = getattr(args, name, None)
             options[name] = given if given is not None else getattr(self, name)
         return options
@@ -308,7 +309,20 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
 # -- helpers: the DataFrame, the mapping function, errors, progress ---------------------------
 
 
-def _frame(name: str, namespace: dict[str, Any]) -> pd.DataFrame:
+def _check_variables(url: str, namespace: dict[str, Any]) -> None:
+    """A ``$var`` or ``{var}`` left in the URL names a variable IPython could not expand."""
+    for match in _VARIABLE.finditer(url):
+        name = match.group(1) or match.group(2)
+        if name not in namespace:
+            close = difflib.get_close_matches(name, [k for k in namespace if k[:1] != "_"], n=1)
+            hint = f" Did you mean ${close[0]}?" if close else " Define it in a cell first."
+            raise UsageError(
+                f"{MAGIC}: --url uses the variable {name!r} ({match.group(0)}), which is not "
+                f"defined in the notebook.{hint}"
+            )
+
+
+def _frame(name: str, namespace: dict[str, Any], option: str = "") -> pd.DataFrame:
     if name not in namespace:
         frames = [k for k, v in namespace.items() if isinstance(v, pd.DataFrame)]
         public = [k for k in frames if not k.startswith("_")]
@@ -330,6 +344,11 @@ def _frame(name: str, namespace: dict[str, Any]) -> pd.DataFrame:
         )
     if not isinstance(value, pd.DataFrame):
         raise UsageError(f"{MAGIC}: {name!r} is a {type(value).__name__}, not a pandas DataFrame.")
+    if option and "_sent" not in value.columns:
+        raise UsageError(
+            f"{MAGIC}: {option} {name} needs an earlier result (with a _sent column); "
+            f"{name!r} has none."
+        )
     return value
 
 
@@ -355,9 +374,9 @@ def _mapping(body: str, namespace: dict[str, Any]) -> Callable[[Any], Any]:
 
 def _clean(text: str, secrets: list[str]) -> str:
     """One line, URLs and known secrets masked; a Flux error keeps its source line and caret."""
-    text = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+    text = mask_urls(text)
     text = mask_text(text, secrets) if secrets else text
-    lines = text.split("\n")
+    lines = _caret_apart(text).split("\n")
     if any(_FLUX_GUTTER.match(line) for line in lines):
         return "\n".join(line.rstrip() for line in lines).strip("\n")
     return " ".join(text.split())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import ssl
 import warnings
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
@@ -36,8 +37,9 @@ OPTION_DOCS: dict[str, str] = {
     "(default 100 MB, as Flux) reading stops and _error says so.",
     "keep_response": "Keep the first N bytes of each response body in a _response column, for "
     "debugging (default 0: keep nothing).",
-    "verify": "Verify TLS certificates (default True). False sends to self-signed servers and "
-    "warns.",
+    "verify": "Verify TLS certificates (default True, against certifi's CA roots). A path to a "
+    "CA bundle file or directory (e.g. a corporate CA) verifies against it instead; an "
+    "ssl.SSLContext is used as given. False sends to self-signed servers and warns.",
     "retries": "Extra attempts per row (default 0: none, as Flux) on 429, 503 and failures "
     "before the request left (refused, DNS, connect timeout), with exponential "
     "backoff and jitter, honouring Retry-After. The result gains an _attempts column.",
@@ -76,7 +78,7 @@ class Options:
     max_redirects: int = 10
     max_response_bytes: int = 100 * 1024 * 1024
     keep_response: int = 0
-    verify: bool = True
+    verify: bool | str | ssl.SSLContext = True
     retries: int = 0
     retry_unknown: bool = False
     backoff: float = 0.5
@@ -110,7 +112,8 @@ class Options:
                 f'errors must be "collect" (report per row) or "raise" (strict, as Flux), '
                 f"not {self.errors!r}."
             )
-        for flag in ("verify", "retry_unknown", "idempotency_key", "block_private"):
+        _check_verify(self)
+        for flag in ("retry_unknown", "idempotency_key", "block_private"):
             if not isinstance(getattr(self, flag), bool):
                 raise UsageError(f"{flag} must be True or False, not {getattr(self, flag)!r}.")
         _check_int("retries", self.retries, minimum=0)
@@ -173,6 +176,32 @@ def _journal_path(value: object) -> str | None:
             f"not {value!r}."
         )
     return os.path.expanduser(value.strip())
+
+
+def _check_verify(options: Options) -> None:
+    """``verify``: a bool, an ``ssl.SSLContext``, or a CA bundle path that loads."""
+    value = options.verify
+    if isinstance(value, bool | ssl.SSLContext):
+        return
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+        object.__setattr__(options, "verify", value)
+    if not isinstance(value, str) or not value:
+        raise UsageError(
+            "verify must be True, False, a path to a CA bundle (a PEM file or a directory) or "
+            f"an ssl.SSLContext, not {value!r}."
+        )
+    try:
+        if os.path.isdir(value):
+            ssl.create_default_context(capath=value)
+        else:
+            ssl.create_default_context(cafile=value)
+    except (OSError, ssl.SSLError) as exc:
+        why = "does not exist" if isinstance(exc, FileNotFoundError) else "is not a CA bundle"
+        raise UsageError(
+            f"verify={value!r} {why}; give the path of a PEM file (or directory) of CA "
+            "certificates, or True to use the default roots."
+        ) from None
 
 
 def _check_seconds(name: str, value: object, *, allow_zero: bool, unit: str = "seconds") -> None:

@@ -161,19 +161,23 @@ class UrlPolicy:
             if reason:
                 raise PolicyRefused(reason)
 
-    # -- httpx (sequential transport) ---------------------------------------------------
+    # -- httpx (sequential backend) ---------------------------------------------------
     def httpx_hook(self, request: httpx.Request) -> None:
         """httpx request event hook: runs for the first request and every redirect."""
         reason = self.host_refusal(request.url.host)
         if reason:
             raise PolicyRefused(reason)
 
-    def install_httpx(self, transport: httpx.HTTPTransport) -> None:
+    async def httpx_async_hook(self, request: httpx.Request) -> None:
+        """``httpx_hook`` as ``httpx.AsyncClient`` wants it."""
+        self.httpx_hook(request)
+
+    def install_httpx_async(self, transport: httpx.AsyncHTTPTransport) -> None:
         """Route the transport's connections through the policy's resolving backend."""
         pool: Any = transport._pool
-        pool._network_backend = _GuardedBackend(self, pool._network_backend)
+        pool._network_backend = _AsyncGuardedBackend(self, pool._network_backend)
 
-    # -- aiohttp (concurrent transport) -------------------------------------------------
+    # -- aiohttp (concurrent backend) -------------------------------------------------
     def aiohttp_resolver(self) -> aiohttp.abc.AbstractResolver:
         """A resolver that refuses host names resolving to refused addresses."""
         return _make_resolver(self)
@@ -196,23 +200,27 @@ def _matches(host: str, pattern: str) -> bool:
     return host == pattern
 
 
-class _GuardedBackend(httpcore.NetworkBackend):
+class _AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolve, check every address, then connect to exactly those addresses."""
 
-    def __init__(self, policy: UrlPolicy, inner: httpcore.NetworkBackend) -> None:
+    def __init__(self, policy: UrlPolicy, inner: httpcore.AsyncNetworkBackend) -> None:
         self._policy = policy
         self._inner = inner
 
-    def connect_tcp(
+    async def connect_tcp(
         self,
         host: str,
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
+    ) -> httpcore.AsyncNetworkStream:
+        import asyncio
+
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
         except socket.gaierror as exc:
             raise httpcore.ConnectError(str(exc)) from exc
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -220,15 +228,15 @@ class _GuardedBackend(httpcore.NetworkBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return self._inner.connect_tcp(
+                return await self._inner.connect_tcp(
                     address, port, timeout, local_address, socket_options
                 )
             except httpcore.ConnectError as exc:
                 last = exc
         raise last or httpcore.ConnectError(f"no address to connect to for {host!r}")
 
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
 
 
 def _make_resolver(policy: UrlPolicy) -> aiohttp.abc.AbstractResolver:

@@ -13,13 +13,15 @@ from typing import Any
 import pandas as pd
 
 from ._errors import MappingError
-from ._request import Request, build_request
+from ._request import FRAMING_HEADERS, Request, build_request
 from ._rows import iter_rows
 from ._secrets import mask_headers, mask_json_fields, mask_text, mask_url, secret_values
 
 __all__ = ["PREVIEW_COLUMNS", "body_text", "curl_command", "preview_frame"]
 
-PREVIEW_COLUMNS = ["row", "method", "url", "headers", "body", "size", "curl", "error"]
+#: ``error``: why the row would not be sent; ``note``: what will be sent differently from what
+#: the mapping gave (headers the framing rules drop).
+PREVIEW_COLUMNS = ["row", "method", "url", "headers", "body", "size", "curl", "error", "note"]
 _BODY_SHOWN = 2000
 
 
@@ -57,6 +59,11 @@ def curl_command(url: str, req: Request, *, reveal: bool = False) -> str:
     except UnicodeDecodeError:
         escaped = "".join(f"\\{b:03o}" for b in body)
         return f"printf '{escaped}' | " + " ".join([*parts, "--data-binary", "@-"])
+    if not reveal:  # a known secret inside the body is masked as in the body column
+        secrets = secret_values(url, req.headers)
+        if secrets:
+            text = mask_text(text, secrets)
+            body = text.encode("utf-8")
     if "\x00" in text or text.startswith("@"):
         escaped = "".join(f"\\{b:03o}" for b in body)
         return f"printf '{escaped}' | " + " ".join([*parts, "--data-binary", "@-"])
@@ -101,9 +108,20 @@ def preview_frame(
                     size=0,
                     curl="",
                     error=text,
+                    note="",
                 )
             )
             continue
+        note = ""
+        dropped = [k for k in req.headers if k in FRAMING_HEADERS]
+        if dropped:  # shown as sent: without them
+            req = req._replace(
+                headers={k: v for k, v in req.headers.items() if k not in FRAMING_HEADERS}
+            )
+            note = (
+                f"not sent: {', '.join(dropped)} (the framing comes from the body and the "
+                "target from the URL, as in Flux)"
+            )
         if reveal:
             headers, body = req.headers, body_text(req.body)
             curl = curl_command(url, req, reveal=True)
@@ -124,6 +142,7 @@ def preview_frame(
                 size=len(req.body),
                 curl=curl,
                 error="",
+                note=note,
             )
         )
     return pd.DataFrame.from_records(records, columns=PREVIEW_COLUMNS)

@@ -1,12 +1,15 @@
 """Building one request from one row: call the mapping function, check what it returned.
 
-Follows Flux's ``http.post``: method POST, body = ``data`` verbatim (absent: empty body),
-headers from the ``headers`` record, each value a string, keys canonicalised the way Go does
+Follows Flux's ``http.endpoint``: the mapping's record must have both ``headers`` and ``data``
+(a missing one is that row's error, with a "did you mean" for ``header``/``body``; other
+labels are ignored, as in Flux). Method POST, body = ``data`` verbatim, headers from the
+``headers`` record, each value a string, keys canonicalised the way Go does
 (``content-type`` -> ``Content-Type``; a later key with the same canonical form wins).
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import ipaddress
 import re
@@ -19,14 +22,39 @@ import pandas as pd
 from ._errors import HeaderError, MappingError, UsageError
 from ._secrets import mask_url
 
-__all__ = ["Request", "build_request", "canonical_header", "check_url", "describe_row"]
+__all__ = [
+    "FRAMING_HEADERS",
+    "Request",
+    "build_request",
+    "canonical_header",
+    "check_url",
+    "describe_row",
+]
+
+#: Headers a mapping may set but that are never sent: the framing is computed from the body
+#: and the target from the URL, as Go's client (Flux) does, so a body can never become a
+#: second request. The preview says so.
+FRAMING_HEADERS = frozenset({"Content-Length", "Transfer-Encoding", "Trailer", "Host"})
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
+#: RFC 9110 field values: no control characters but tab (CR, LF and NUL could inject headers).
+_FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _SHORT = 80
 #: Header names that passed the checks, with their canonical form (the fast path's lookup).
 _VALID_NAMES: dict[str, str] = {}
 _VALID_NAMES_MAX = 4096
+_MISSING: Any = object()
+#: The labels Flux's http.endpoint reads from the mapping's record; others are ignored.
+_REQUIRED = ("headers", "data")
+#: Labels people write for the required ones.
+_NEAR_MISSES = {
+    "header": "headers",
+    "head": "headers",
+    "hdrs": "headers",
+    "body": "data",
+    "payload": "data",
+    "content": "data",
+}
 
 
 class Request(NamedTuple):
@@ -130,13 +158,13 @@ def build_request(
             position=position,
         ) from exc
     if type(obj) is dict:
-        headers = obj.get("headers")
-        data = obj.get("data", b"")
+        headers = obj.get("headers", _MISSING)
+        data = obj.get("data", _MISSING)
         # The common case, checked without building any message: header names already seen
         # valid map to their canonical form; a printable value has no CR, LF or NUL (anything
         # else, a tab included, takes the exact checks of the slow path). When every name is
         # already canonical the mapping's own dict is used as is (it is never mutated).
-        if type(data) is bytes:
+        if type(data) is bytes and headers is not _MISSING:
             if headers is None:
                 return tuple.__new__(Request, ({}, data))
             if type(headers) is dict:
@@ -164,8 +192,9 @@ def _to_request(obj: Any, label: Hashable, position: int) -> Request:
             row=label,
             position=position,
         )
+    _check_labels(obj, where, label, position)
     headers = _headers(obj.get("headers"), where, label, position)
-    data = obj.get("data", b"")
+    data = obj["data"]
     if isinstance(data, bytes):
         body = data
     elif isinstance(data, bytearray | memoryview):
@@ -187,6 +216,32 @@ def _to_request(obj: Any, label: Hashable, position: int) -> Request:
             position=position,
         )
     return Request(headers, body)
+
+
+def _check_labels(obj: Mapping[Any, Any], where: str, label: Hashable, position: int) -> None:
+    """Flux's record needs both ``headers`` and ``data``; other labels are ignored (as Flux)."""
+    missing = [k for k in _REQUIRED if k not in obj]
+    if not missing:
+        return
+    others = [k for k in obj if isinstance(k, str) and k not in _REQUIRED]
+    fixes = []
+    for key in missing:
+        near = [k for k in others if _NEAR_MISSES.get(k.lower()) == key]
+        near = near or difflib.get_close_matches(key, others, n=1, cutoff=0.6)
+        if near:
+            fixes.append(f'"{key}" instead of "{near[0]}"')
+    hint = f"; did you mean {' and '.join(fixes)}?" if fixes else ""
+    key = missing[0]
+    both = ' (and "data")' if len(missing) == 2 else ""
+    example = '{"headers": {"Content-Type": "text/plain"}, "data": b"..."}'
+    empty = '"headers": {} for no headers' if key == "headers" else '"data": b"" for no body'
+    raise MappingError(
+        f'the mapping function returned a dict without "{key}"{both} for {where}{hint or "."} '
+        f"Flux's http.endpoint needs both labels, e.g. {example} (use {empty}); "
+        f"it has {', '.join(repr(k) for k in obj) or 'no keys'}.",
+        row=label,
+        position=position,
+    )
 
 
 def _headers(raw: Any, where: str, label: Hashable, position: int) -> dict[str, str]:
@@ -216,10 +271,17 @@ def _headers(raw: Any, where: str, label: Hashable, position: int) -> dict[str, 
                 row=label,
                 position=position,
             )
-        if _FORBIDDEN_IN_VALUE.search(value):
+        bad = _FORBIDDEN_IN_VALUE.search(value)
+        if bad:
+            what = (
+                "a line break or NUL"
+                if bad.group() in "\r\n\x00"
+                else f"the control character {bad.group()!r}"
+            )
             raise HeaderError(
-                f'header value "{key}" contains a line break or NUL for {where}; that could '
-                "inject extra headers, so it is refused. Remove or escape those characters.",
+                f'header value "{key}" contains {what} for {where}; header values may not '
+                "contain control characters (they could inject extra headers), so it is "
+                "refused. Remove or escape them.",
                 row=label,
                 position=position,
             )

@@ -17,6 +17,7 @@ __all__ = [
     "mask_json_fields",
     "mask_text",
     "mask_url",
+    "mask_urls",
     "secret_values",
 ]
 
@@ -90,8 +91,10 @@ def mask_url(url: str) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
-        user, sep, _password = userinfo.partition(":")
-        netloc = f"{user}:{MASK}@{hostport}" if sep else f"{user}@{hostport}"
+        user, _sep, password = userinfo.partition(":")
+        # without a password the user name is the credential (https://TOKEN@host,
+        # https://sk_live_x:@host), masked like one
+        netloc = f"{user}:{MASK}@{hostport}" if password else f"{MASK}@{hostport}"
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
@@ -106,6 +109,20 @@ def mask_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
 
 
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>`]+")
+
+
+def mask_urls(text: str) -> str:
+    """Free ``text`` with every URL in it masked by :func:`mask_url` (passwords, tokens).
+
+    Examples
+    --------
+    >>> mask_urls("POST to http://u:pw@h/x?token=abc failed")
+    'POST to http://u:***@h/x?token=*** failed'
+    """
+    return _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+
+
 def secret_values(url: str, headers: Mapping[str, str] | None = None) -> list[str]:
     """The literal secret strings in a URL and headers, for scrubbing free text."""
     found: list[str] = []
@@ -113,6 +130,8 @@ def secret_values(url: str, headers: Mapping[str, str] | None = None) -> list[st
         parts = urlsplit(url)
         if parts.password:
             found.append(parts.password)
+        elif parts.username:
+            found.append(parts.username)
         found.extend(v for k, v in parse_qsl(parts.query) if is_secret_name(k) and v)
         found.extend(parts.path[a:b] for a, b in _path_secrets(parts.hostname or "", parts.path))
     except ValueError:

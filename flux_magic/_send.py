@@ -29,9 +29,16 @@ from ._options import Options
 from ._request import Request, build_request, describe_row
 from ._rows import iter_rows
 from ._secrets import mask_text, mask_url, secret_values
-from ._transport import Outcome, run_transport
+from ._transports import Outcome, run_transport
 
-__all__ = ["AnswerCheck", "ProgressCallback", "Run", "send_frame"]
+__all__ = [
+    "CHECKED_ROWS",
+    "AnswerCheck",
+    "ProgressCallback",
+    "Run",
+    "check_head",
+    "send_frame",
+]
 
 ProgressCallback = Callable[[int, int, int, int], Any]
 """``progress(done, total, sent, failed)``, called from the thread that called the sender."""
@@ -45,6 +52,8 @@ it; its ``_error`` carries the text."""
 POLL_SECONDS = 0.1
 #: After a cancel or interrupt, how long requests already in flight may take to finish.
 GRACE_SECONDS = 1.0
+#: When each of the first this many rows fails to map, nothing is sent (``check_head``).
+CHECKED_ROWS = 5
 
 NOT_ATTEMPTED = 0
 IN_FLIGHT = 1
@@ -241,6 +250,28 @@ class Run:
         return self.state.count(IN_FLIGHT)
 
 
+def check_head(failures: list[MappingError], secrets: list[str] | None = None) -> None:
+    """The one rule every front end follows: when each of the first ``CHECKED_ROWS`` rows
+    fails to map, nothing is sent and the send stops with one error that says so.
+
+    ``failures`` are the mapping errors of the first rows, as long as no row has mapped.
+    (A shorter DataFrame whose rows all fail sends nothing either; each row reports its own
+    error, as any row that fails to map does.)
+    """
+    if len(failures) < CHECKED_ROWS:
+        return
+    first = failures[0]
+    reason = mask_text(str(first), secrets) if secrets else str(first)
+    raise MappingError(
+        f"the mapping failed for each of the first {CHECKED_ROWS} rows, so nothing was sent. "
+        f"The first: {reason} Fix the mapping and check it with a preview. (flux_magic stops "
+        f"before sending when the first {CHECKED_ROWS} rows all fail to map; otherwise a row "
+        "that fails to map gets its reason in _error and the other rows go.)",
+        row=first.row,
+        position=first.position,
+    )
+
+
 def _requests(
     df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run
 ) -> Iterator[tuple[int, Request]]:
@@ -249,6 +280,8 @@ def _requests(
     # with a journal every request carries the Idempotency-Key the journal records: only a
     # key that went with the first request lets the server drop a resumed send's duplicate
     keyed = run.journal is not None
+    # the mapping errors of the first rows, until one row maps (nothing has been sent till then)
+    failures: list[MappingError] | None = []
     for position, row in enumerate(iter_rows(df)):
         if run.stopping:
             return
@@ -257,6 +290,9 @@ def _requests(
         try:
             req = build_request(map_fn, row, labels, position)
         except MappingError as exc:
+            if failures is not None:
+                failures.append(exc)
+                check_head(failures, run._secrets)
             run.fail_mapping(position, exc)
             continue
         if keyed:
@@ -264,6 +300,7 @@ def _requests(
             if "Idempotency-Key" not in headers and "idempotency-key" not in headers:
                 headers = {**headers, "Idempotency-Key": run.idempotency_key(position)}
                 req = Request(headers, req.body)
+        failures = None
         if run.stopping:  # stopped while the mapping ran: the row stays "not sent", truly
             return
         yield position, req
@@ -352,7 +389,7 @@ def send_frame(
     if progress is not None:
         progress(run.done, run.total, run.sent, run.failed)
     if run.crash is not None:
-        raise run.crash
+        raise _with_partial_result(run.crash, assemble(df, run))
     if run.stop_reason == "strict":
         raise _strict_error(df, run)
     result = assemble(df, run)
@@ -431,6 +468,20 @@ def assemble(df: pd.DataFrame, run: Run, *, positions: list[int] | None = None) 
     if isinstance(key, list | tuple):
         out.attrs["flux_group_key"] = [*(c for c in key if c != "_sent"), "_sent"]
     return out
+
+
+def _with_partial_result(exc: BaseException, result: pd.DataFrame) -> BaseException:
+    """``exc`` (flux_magic itself failed mid-send) carrying every row as ``exc.result``: rows
+    the server already got keep their status, the others say they were not sent."""
+    try:
+        exc.result = result  # type: ignore[attr-defined]
+    except AttributeError:  # an exception type without a __dict__: the note still says it
+        return exc
+    exc.add_note(
+        "flux_magic failed during the send; every row is in exc.result (also sender.result), "
+        "with the status of those the server already got."
+    )
+    return exc
 
 
 def _strict_error(df: pd.DataFrame, run: Run) -> EndpointError:

@@ -26,11 +26,66 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-__all__ = ["SendSummary", "summarize"]
+__all__ = ["Outcome", "SendSummary", "outcome_of", "summarize"]
 
 _NOT_SENT = "not sent:"
 _UNKNOWN = "outcome unknown:"
 _SHOWN_ERROR = 160
+
+
+#: Reasons of rows without an answer, by the first phrase of their ``_error`` that matches.
+_REASONS = (
+    ("timed out", "timeout"),
+    ("refused by the URL policy", "URL policy"),
+    ("connection refused", "refused"),
+    ("resolve", "DNS"),
+    ("DNS", "DNS"),
+    ("TLS", "TLS"),
+    ("SSL", "TLS"),
+    ("certificate", "TLS"),
+    ("reset", "connection reset"),
+    ("closed the connection", "connection closed"),
+    ("redirect", "redirects"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One class of outcomes: its label, how many rows, and its tone for display.
+
+    ``tone`` is "ok" (2xx), "warn" (1xx, 3xx), "fail" (4xx, 5xx, no answer, mapping error)
+    or "none" (never attempted).
+    """
+
+    label: str
+    rows: int
+    tone: str
+
+
+def outcome_of(status: str, error: str) -> tuple[str, str]:
+    """The class (label, tone) of one row: 2xx/3xx/4xx/5xx, or no answer by reason."""
+    if status:
+        tone = {"2": "ok", "4": "fail", "5": "fail"}.get(status[:1], "warn")
+        return f"{status[:1]}xx", tone
+    if error.startswith(_NOT_SENT):
+        return "not sent", "none"
+    if error.startswith(_UNKNOWN):
+        return "no answer (outcome unknown)", "fail"
+    if error.startswith("mapping error"):
+        return "mapping error", "fail"
+    for phrase, reason in _REASONS:
+        if phrase.lower() in error.lower():
+            return f"no answer ({reason})", "fail"
+    return "no answer (other)", "fail"
+
+
+def _order(outcome: Outcome) -> tuple[int, str]:
+    rank = {"ok": 0, "warn": 1, "fail": 2, "none": 3}[outcome.tone]
+    return rank, outcome.label
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
 
 
 def _plural(n: int, word: str) -> str:
@@ -64,6 +119,10 @@ class SendSummary:
         The first row's failure, naming the row ("" when no row has an ``_error``).
     elapsed : float
         Seconds the send took.
+    outcomes : tuple of Outcome
+        Rows by class: 2xx, 3xx, 4xx, 5xx, then no answer by reason, then not sent.
+    latency : tuple of float, or None
+        p50, p95 and max of ``_elapsed`` over the attempted rows (None without any).
     journal : str
         The journal's path, when the send had one (option ``journal=``).
     resumed : bool
@@ -85,6 +144,8 @@ class SendSummary:
     refused: int = 0
     first_error: str = ""
     elapsed: float = 0.0
+    outcomes: tuple[Outcome, ...] = ()
+    latency: tuple[float, float, float] | None = None
     journal: str = ""
     resumed: bool = False
     skipped: int = 0
@@ -135,6 +196,8 @@ class SendSummary:
                 f" {_plural(self.refused, 'row')} counted as sent got an answer saying the "
                 "service did not accept it (see _error)."
             )
+        if self.outcomes:
+            text += " " + self.outcome_line()
         if self.first_error:
             text += f" First failure: {self.first_error}"
         resumed = self.resume_line(retry_unknown_hint=retry_unknown_hint)
@@ -166,6 +229,14 @@ class SendSummary:
             )
         return text
 
+    def outcome_line(self) -> str:
+        """The outcome by class and the latency, e.g. ``Outcome: 2xx 3, 5xx 1. Latency ...``."""
+        text = "Outcome: " + ", ".join(f"{o.label} {o.rows:,}" for o in self.outcomes) + "."
+        if self.latency is not None:
+            p50, p95, most = (_seconds(v) for v in self.latency)
+            text += f" Latency p50 {p50}, p95 {p95}, max {most}."
+        return text
+
     def __str__(self) -> str:
         return self.line()
 
@@ -185,6 +256,16 @@ def _first_error(result: pd.DataFrame) -> str:
     return ""
 
 
+def _latency(result: pd.DataFrame) -> tuple[float, float, float] | None:
+    if "_elapsed" not in result.columns:
+        return None
+    seconds = result["_elapsed"].dropna()
+    if seconds.empty:
+        return None
+    p50, p95 = (float(v) for v in seconds.quantile([0.5, 0.95]).tolist())
+    return p50, p95, float(seconds.max())
+
+
 def summarize(result: pd.DataFrame, elapsed: float = 0.0) -> SendSummary:
     """Count what a result DataFrame says about its send (no network, no display)."""
     status = [str(s) for s in result["_status"].tolist()]
@@ -195,10 +276,18 @@ def summarize(result: pd.DataFrame, elapsed: float = 0.0) -> SendSummary:
         for code, was_sent in zip(status, sent_flags, strict=True)
         if not was_sent and code.startswith("2") and len(code) == 3 and code != "200"
     )
+    classes = Counter(
+        outcome_of(code, errors[i] if errors else "") for i, code in enumerate(status)
+    )
+    outcomes = tuple(
+        sorted((Outcome(lb, n, tone) for (lb, tone), n in classes.items()), key=_order)
+    )
     journal = result.attrs.get("flux_journal")
     note: dict[str, object] = journal if isinstance(journal, dict) else {}
     return SendSummary(
         rows=len(result),
+        outcomes=outcomes,
+        latency=_latency(result),
         sent=sum(sent_flags),
         not_attempted=sum(e.startswith(_NOT_SENT) for e in errors),
         unknown=sum(e.startswith(_UNKNOWN) for e in errors),

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from ._errors import FluxMagicError
-from ._options import DEFAULT_TIMEOUT, OPTION_DOCS
+from ._option_specs import option_specs
 
 __all__ = ["USAGE", "flux_endpoint_ui", "register"]
 
@@ -47,29 +47,12 @@ def _parser() -> _Parser:
 
 
 def _add_option_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per sending option, spelled and typed as ``%%flux_endpoint`` spells them.
-
-    Generated from ``flux_magic.Options`` like the cell magic's flags; a flag not given
-    leaves no attribute, so the widget's defaults (those of ``Options``) apply.
-    """
-    from ._magics import _literal_values, _number_or_none, _option_kinds, _optional_of
-
-    for name, (hint, _default) in _option_kinds().items():
-        flag = "--" + name.replace("_", "-")
-        doc = OPTION_DOCS.get(name, name).replace("%", "%%")
-        choices = _literal_values(hint)
-        base, optional = _optional_of(hint)
-        if choices is not None:
-            parser.add_argument(flag, choices=choices, default=argparse.SUPPRESS, help=doc)
-        elif base is bool:
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=doc
-            )
-        elif base in (int, float):
-            kind = _number_or_none(base) if optional else base
-            parser.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=doc)
-        else:
-            parser.add_argument(flag, default=argparse.SUPPRESS, help=doc)
+    """The flags of every sending option, as ``%%flux_endpoint`` spells them (generated from
+    ``flux_magic.Options``); a flag not given leaves no attribute, so the widget's defaults
+    (those of ``Options``) apply."""
+    for spec in option_specs():
+        for args, kwargs in spec.arguments(default=argparse.SUPPRESS):
+            parser.add_argument(*args, **kwargs)
 
 
 def flux_endpoint_ui(line: str, shell: Any) -> Any:
@@ -109,15 +92,7 @@ def flux_endpoint_ui(line: str, shell: Any) -> Any:
                 "not a pandas DataFrame."
             )
         df = value
-    from ._magics import _option_kinds
-
-    options = {name: getattr(args, name) for name in _option_kinds() if hasattr(args, name)}
-    concurrency = options.get("concurrency", 1)
-    if concurrency < 1:
-        raise UsageError(f"--concurrency must be 1 or more, not {concurrency}.")
-    timeout = options.get("timeout", DEFAULT_TIMEOUT)
-    if timeout is not None and not timeout > 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout:g}.")
+    options = {s.name: getattr(args, s.name) for s in option_specs() if hasattr(args, s.name)}
     if args.strict:
         options["errors"] = "raise"
     try:

@@ -8,46 +8,40 @@ Everything that reaches the page goes through :func:`scrub` or the engine's mask
 from __future__ import annotations
 
 import html
-import math
-import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import fields
 from typing import Any
 
 import pandas as pd
 
-from ._options import Options
-from ._secrets import mask_headers, mask_url
+from ._option_specs import option_flags
+from ._secrets import mask_headers, mask_url, mask_urls
+from ._summary import SendSummary
 
 __all__ = [
+    "ROW_CHOICES",
     "dataframe_names",
     "find_name",
-    "number",
-    "option_flags",
+    "outcome_html",
     "preview_html",
     "progress_text",
     "result_html",
-    "scrub",
+    "rows_of",
     "send_label",
     "short_error",
     "show_code",
 ]
 
-_CREDENTIALS_IN_URL = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s:/@]*):[^\s/@]+@"
-)
 _MAX_MESSAGE = 300
 _MAX_CELL = 240
-
-
-def scrub(text: str) -> str:
-    """``text`` with any ``scheme://user:password@`` credentials replaced by ``***``."""
-    return _CREDENTIALS_IN_URL.sub(r"\g<scheme>\g<user>:***@", text)
+#: The result rows the widget can list: every row, the failed ones, the ones never attempted.
+ROW_CHOICES = ("all", "failed", "not sent")
+#: Colours of the outcome bar by tone (``_summary.Outcome.tone``).
+_TONES = {"ok": "#2e7d32", "warn": "#f9a825", "fail": "#c62828", "none": "#9e9e9e"}
 
 
 def short_error(exc: BaseException) -> str:
-    """One short line for ``exc``: its message (first line, trimmed, scrubbed), no traceback."""
+    """One short line for ``exc``: its message (first line, trimmed, URLs masked)."""
     from ._errors import FluxMagicError
 
     lines = [line for line in str(exc).strip().splitlines() if line.strip()]
@@ -56,7 +50,7 @@ def short_error(exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     if len(text) > _MAX_MESSAGE:
         text = text[: _MAX_MESSAGE - 1] + "…"
-    return scrub(text)
+    return mask_urls(text)
 
 
 def dataframe_names(namespace: Mapping[str, Any]) -> list[tuple[str, int]]:
@@ -92,10 +86,10 @@ def progress_text(done: int, total: int, sent: int, failed: int, elapsed: float)
 
 
 def _cell(value: object, limit: int = _MAX_CELL) -> str:
-    text = "" if value is None else str(value)
+    text = "" if value is None else f"{value:.4g}" if type(value) is float else str(value)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return html.escape(scrub(text))
+    return html.escape(mask_urls(text))
 
 
 _TABLE_STYLE = (
@@ -120,7 +114,8 @@ def _table(head: list[str], rows: list[tuple[str, list[str]]], css_class: str) -
 
 
 def preview_html(preview: pd.DataFrame, total_rows: int) -> str:
-    """The preview as an HTML table; rows whose mapping failed are highlighted in red."""
+    """The preview as an HTML table (rows whose mapping failed in red), then every curl
+    command in full, ready to copy."""
     errors = int((preview["error"].astype(str) != "").sum()) if "error" in preview else 0
     shown = len(preview)
     summary = f"First {shown:,} of {total_rows:,} requests (nothing sent)."
@@ -141,26 +136,87 @@ def preview_html(preview: pd.DataFrame, total_rows: int) -> str:
             _cell(header_text),
             _cell(rec.get("body")),
             _cell(rec.get("size")),
-            f"<code>{_cell(rec.get('curl'), 600)}</code>",
             f'<b style="color:#b00020">{_cell(err)}</b>' if err else "",
         ]
         style = "background:#fde7e9" if err else ""
         rows.append((style, cells))
-    head = ["row", "method", "url", "headers", "body", "size", "curl", "error"]
-    return f"<div>{html.escape(summary)}</div>" + _table(head, rows, "flux-magic-preview-table")
+    head = ["row", "method", "url", "headers", "body", "size", "error"]
+    curls = [str(c) for c in preview["curl"].tolist() if c] if "curl" in preview else []
+    block = ""
+    if curls:
+        commands = html.escape(mask_urls("\n".join(curls)))
+        block = (
+            "<div>The same requests as curl commands (secrets masked):</div>"
+            f'<pre class="flux-magic-curl" style="{_CODE_STYLE}">{commands}</pre>'
+        )
+    return (
+        f"<div>{html.escape(summary)}</div>"
+        + _table(head, rows, "flux-magic-preview-table")
+        + block
+    )
 
 
-def result_html(result: pd.DataFrame, max_rows: int = 50) -> str:
-    """The result as an HTML table with ``_sent`` marked: ✔ true (green), ✘ false (red)."""
-    total = len(result)
-    sent = int((result["_sent"] == "true").sum()) if "_sent" in result else 0
-    summary = f"{total:,} rows · {sent:,} sent · {total - sent:,} not sent"
+_CODE_STYLE = (
+    "white-space:pre-wrap;word-break:break-all;background:#f6f8fa;border:1px solid #ddd;"
+    "padding:6px;font-size:12px;user-select:text"
+)
+
+
+def rows_of(result: pd.DataFrame, which: str) -> pd.DataFrame:
+    """The rows of ``result`` to list: "all", "failed" (attempted, not sent) or "not sent"
+    (never attempted)."""
+    if which == "all" or "_sent" not in result:
+        return result
+    not_sent = (
+        result["_error"].astype(str).str.startswith("not sent:")
+        if "_error" in result
+        else (pd.Series(False, index=result.index))
+    )
+    if which == "not sent":
+        return result.loc[not_sent.to_numpy()]
+    failed = (result["_sent"] != "true") & ~not_sent
+    return result.loc[failed.to_numpy()]
+
+
+def outcome_html(summary: SendSummary) -> str:
+    """The outcome by class as a bar of coloured segments, with counts and the latency."""
+    total = max(summary.rows, 1)
+    segments, legend = [], []
+    for o in summary.outcomes:
+        color = _TONES.get(o.tone, "#777")
+        width = 100.0 * o.rows / total
+        title = html.escape(f"{o.label}: {o.rows:,}")
+        segments.append(
+            f'<div class="flux-magic-outcome-{o.tone}" title="{title}" '
+            f'style="width:{width:.3f}%;background:{color};height:100%"></div>'
+        )
+        legend.append(
+            f'<span style="white-space:nowrap;margin-right:12px">'
+            f'<span style="display:inline-block;width:10px;height:10px;background:{color};'
+            f'margin-right:4px"></span>{html.escape(o.label)} <b>{o.rows:,}</b></span>'
+        )
+    latency = ""
+    if summary.latency is not None:
+        latency = html.escape(summary.outcome_line().partition(". ")[2])
+    return (
+        '<div class="flux-magic-outcome-bar" style="display:flex;width:600px;height:14px;'
+        f'border:1px solid #bbb;margin:4px 0">{"".join(segments)}</div>'
+        f'<div class="flux-magic-outcome-legend">{"".join(legend)}</div>'
+        + (f'<div style="color:#555">{latency}</div>' if latency else "")
+    )
+
+
+def result_html(result: pd.DataFrame, which: str = "all", max_rows: int = 50) -> str:
+    """The rows ``which`` of the result as an HTML table, ``_sent`` marked ✔ / ✘."""
+    rows_shown = rows_of(result, which)
+    total = len(rows_shown)
+    summary = f"{total:,} {'rows' if which == 'all' else which + ' rows'}"
     if total > max_rows:
-        summary += f" (first {max_rows} shown)"
+        summary += f" (the first {max_rows} shown; all are in the result DataFrame)"
     head = ["", *(str(c) for c in result.columns)]
     rows: list[tuple[str, list[str]]] = []
     for label, rec in zip(
-        result.index[:max_rows], result.head(max_rows).to_dict("records"), strict=True
+        rows_shown.index[:max_rows], rows_shown.head(max_rows).to_dict("records"), strict=True
     ):
         ok = rec.get("_sent") == "true"
         cells = [_cell(label)]
@@ -178,77 +234,21 @@ def result_html(result: pd.DataFrame, max_rows: int = 50) -> str:
     return f"<div>{html.escape(summary)}</div>" + _table(head, rows, "flux-magic-result-table")
 
 
-def number(value: float) -> str:
-    """``value`` as the shortest text that reads back as the same number."""
-    if isinstance(value, int) or not math.isfinite(value):
-        return str(value)
-    short = f"{value:g}"
-    return short if float(short) == value else repr(value)
-
-
-def option_flags(options: Mapping[str, Any]) -> list[str]:
-    """The ``%%flux_endpoint`` flags for every option of ``options`` that is not the default.
-
-    Option names are those of :class:`flux_magic.Options`; flags are spelled as the magic
-    generates them (``--max-redirects 3``, ``--idempotency-key``, ``--no-verify``,
-    ``--allow-hosts a.example,b.example``, ``--rate none``); ``errors="raise"`` is
-    ``--strict``. Unknown names are ignored.
-    """
-    defaults = Options()
-    flags: list[str] = []
-    for field in fields(Options):
-        name = field.name
-        if name not in options:
-            continue
-        value = options[name]
-        default = getattr(defaults, name)
-        if name == "allow_hosts":
-            value = Options(allow_hosts=value).allow_hosts  # normalised, as the magic sees it
-        if value == default and isinstance(value, bool) == isinstance(default, bool):
-            continue
-        flag = "--" + name.replace("_", "-")
-        if name == "errors":
-            flags += ["--strict"] if value == "raise" else [flag, shlex.quote(str(value))]
-        elif isinstance(value, bool):
-            flags.append(flag if value else "--no-" + name.replace("_", "-"))
-        elif value is None:
-            flags += [flag, "none"]
-        elif isinstance(value, int | float):
-            flags += [flag, number(value)]
-        elif isinstance(value, tuple | list):
-            flags += [flag, shlex.quote(",".join(str(v) for v in value))]
-        else:
-            flags += [flag, shlex.quote(str(value))]
-    return flags
-
-
 def show_code(
     *,
     df_name: str,
     url: str,
     mapping: str,
-    concurrency: int = 1,
-    timeout: float | None = 30.0,
-    sent_when: str = "200",
-    strict: bool = False,
+    options: Mapping[str, Any],
     output_name: str = "",
-    options: Mapping[str, Any] | None = None,
 ) -> str:
     """The ``%%flux_endpoint`` cell equivalent to the widget's settings (URL secrets masked).
 
-    ``options`` holds any further sending options by their ``Options`` name (``retries``,
-    ``verify``, ...); each one that differs from its default becomes the magic's flag.
+    ``options`` holds the sending options by their ``Options`` name; each one that differs
+    from its default becomes the magic's flag.
     """
-    shown_url = mask_url(url)
-    parts = ["%%flux_endpoint", df_name, "--url", shlex.quote(shown_url)]
-    every: dict[str, Any] = {
-        "concurrency": concurrency,
-        "timeout": timeout,
-        "sent_when": sent_when,
-        "errors": "raise" if strict else "collect",
-    }
-    every.update(options or {})
-    parts += option_flags(every)
+    parts = ["%%flux_endpoint", df_name, "--url", shlex.quote(mask_url(url))]
+    parts += option_flags(options)
     if output_name:
         parts += ["-o", output_name]
     return " ".join(parts) + "\n" + mapping.strip("\n") + "\n"

@@ -22,9 +22,9 @@ import keyword
 import sys
 import threading
 import time
+import uuid
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import fields
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import ipywidgets as widgets
@@ -39,13 +39,15 @@ from ._mapping import (
     compile_mapping,
     mapping_syntax_error,
 )
-from ._options import DEFAULT_TIMEOUT, OPTION_DOCS, Options
+from ._option_specs import option_flags, option_specs
+from ._options import Options
 from ._request import check_url
-from ._secrets import mask_url
+from ._secrets import mask_url, mask_urls
 from ._summary import summarize
 from ._widget_endpoints import EndpointChoice
+from ._widget_model import EndpointModel, bind_option, option_control
 
-__all__ = ["EndpointWidget"]
+__all__ = ["MAIN_OPTIONS", "EndpointWidget"]
 
 _GIVEN = "\x00given"  # the picker's key for a DataFrame passed to the constructor
 _LABEL = {"description_width": "110px"}
@@ -54,25 +56,22 @@ _STYLE = """<style>
   font-family: var(--jp-code-font-family, monospace); font-size: 13px; line-height: 1.35;
 }
 .flux-magic-widget pre { white-space: pre-wrap; margin: 2px 0; }
+.flux-magic-widget .widget-toggle-buttons { flex-wrap: nowrap; }
 </style>"""
-_PROGRESS_INTERVAL = 0.1  # seconds between two progress redraws
-_DEFAULTS = Options()
-#: The options of the collapsed "Advanced" section, in the order they are laid out.
-ADVANCED_OPTIONS = (
-    "retries",
-    "backoff",
-    "rate",
-    "retry_unknown",
-    "idempotency_key",
-    "allow_hosts",
-    "block_private",
-    "verify",
-    "max_redirects",
-    "max_response_bytes",
-    "keep_response",
-    "journal",
+_CODE_STYLE = (
+    "white-space:pre-wrap;word-break:break-all;background:#f6f8fa;border:1px solid #ddd;"
+    "padding:6px;font-size:12px;user-select:text"
 )
-_ADVANCED_LABEL = {"description_width": "140px"}
+
+
+def _wrap() -> widgets.Layout:
+    """A row whose items move to the next line, whole, when the page is narrow."""
+    return widgets.Layout(flex_flow="row wrap", align_items="center")
+
+
+_PROGRESS_INTERVAL = 0.1  # seconds between two progress redraws
+#: The options shown above the collapsed "Advanced" section; every other one is inside it.
+MAIN_OPTIONS = ("concurrency", "timeout", "sent_when", "errors")
 
 _F = TypeVar("_F", bound=Callable[..., None])
 
@@ -113,16 +112,15 @@ class EndpointWidget(widgets.VBox):
     namespace : dict, optional
         Where DataFrames are listed, the mapping is evaluated and the result variable is
         assigned. Defaults to the IPython user namespace.
-    concurrency, timeout, sent_when, strict :
-        The sending options of :func:`flux_magic.endpoint` (``strict`` is ``errors="raise"``).
-    errors : {"collect", "raise"}, optional
-        As in :func:`flux_magic.endpoint`; when given it sets ``strict``.
-    retries, retry_unknown, backoff, idempotency_key, rate, block_private, allow_hosts, \
-verify, max_redirects, max_response_bytes, keep_response, journal :
-        The other sending options of :func:`flux_magic.endpoint`, same names and defaults
-        (see ``flux_magic.OPTION_DOCS``); they sit in the collapsed "Advanced" section.
-        Invalid values raise ``flux_magic.UsageError`` here; typed into the widget, they
-        are reported in it when you press Preview, Send or Show code.
+    strict : bool
+        Stop at the first failed row (``errors="raise"``), as ``--strict`` does.
+    **options
+        Every sending option of :func:`flux_magic.endpoint`, same names, defaults and values
+        (``timeout=None`` too); see ``flux_magic.OPTION_DOCS``. Each has a control generated
+        from ``flux_magic.Options``: ``MAIN_OPTIONS`` above the buttons, the rest in the
+        collapsed "Advanced" section. Invalid values raise ``flux_magic.UsageError`` here;
+        typed into the widget, they are reported in it when you press Preview, Send or
+        Show code.
     output_name : str
         If set, the result is also assigned to this variable in ``namespace``.
     preview_rows : int
@@ -132,8 +130,14 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
 
     Attributes
     ----------
+    model : EndpointModel
+        The widget's state (traitlets): URL, mapping, result name, preview rows and one
+        trait per sending option; the controls are bound to it.
+    option_controls : dict
+        The control of each sending option by name (also ``ui.<option>``).
     result : pandas.DataFrame or None
-        The last send's result: the input columns plus ``_status``, ``_sent`` and ``_error``.
+        The last send's result: the input columns plus ``_status``, ``_sent``, ``_error``
+        and ``_elapsed``.
     preview_frame : pandas.DataFrame or None
         The last preview, as returned by ``Sender.preview``.
 
@@ -150,56 +154,26 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         mapping: str | None = None,
         *,
         namespace: dict[str, Any] | None = None,
-        concurrency: int = _DEFAULTS.concurrency,
-        timeout: float = DEFAULT_TIMEOUT,
-        sent_when: str = _DEFAULTS.sent_when,
         strict: bool = False,
         output_name: str = "",
         preview_rows: int = 10,
         confirm_above: int = 1000,
-        errors: str | None = None,
-        retries: int = _DEFAULTS.retries,
-        retry_unknown: bool = _DEFAULTS.retry_unknown,
-        backoff: float = _DEFAULTS.backoff,
-        idempotency_key: bool = _DEFAULTS.idempotency_key,
-        rate: float | None = _DEFAULTS.rate,
-        block_private: bool = _DEFAULTS.block_private,
-        allow_hosts: str | Sequence[str] = _DEFAULTS.allow_hosts,
-        verify: bool = _DEFAULTS.verify,
-        max_redirects: int = _DEFAULTS.max_redirects,
-        max_response_bytes: int = _DEFAULTS.max_response_bytes,
-        keep_response: int = _DEFAULTS.keep_response,
-        journal: str | None = _DEFAULTS.journal,
+        **options: Any,
     ) -> None:
-        if errors is not None:
-            strict = errors == "raise"
-        if cast(object, timeout) is None:
-            raise UsageError(
-                "the widget needs a timeout in seconds; no limit (None) is for endpoint() and "
-                "%%flux_endpoint."
-            )
-        given = Options(  # check them now: a clear UsageError rather than a widget trait error
-            concurrency=concurrency,
-            timeout=timeout,
-            sent_when=cast(Any, str(sent_when)),
-            errors=cast(Any, errors or ("raise" if strict else "collect")),
-            retries=retries,
-            retry_unknown=retry_unknown,
-            backoff=backoff,
-            idempotency_key=idempotency_key,
-            rate=rate,
-            block_private=block_private,
-            allow_hosts=cast(Any, allow_hosts),
-            verify=verify,
-            max_redirects=max_redirects,
-            max_response_bytes=max_response_bytes,
-            keep_response=keep_response,
-            journal=journal,
-        )
+        if strict and "errors" not in options:
+            options["errors"] = "raise"
+        given, self._notes = _checked_options(options)
         self.namespace: dict[str, Any] = _user_namespace() if namespace is None else namespace
         self.confirm_above = confirm_above
         self.result: pd.DataFrame | None = None
         self.preview_frame: pd.DataFrame | None = None
+        self.model = EndpointModel(
+            url=url,
+            mapping=DEFAULT_MAPPING if mapping is None else mapping,
+            output_name=output_name,
+            preview_rows=preview_rows,
+            **{spec.name: getattr(given, spec.name) for spec in option_specs()},
+        )
         self._given = df
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
@@ -207,8 +181,24 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         self._started = 0.0
         self._counts = (0, 0, 0, 0)  # the last (done, total, sent, failed) of the sender
         self._cell: tuple[Any, dict[str, Any]] | None = _current_cell()
-        self._notes: list[str] = []  # warnings of the last build (e.g. verify=False)
+        self._display_id = f"flux-magic-result-{uuid.uuid4().hex}"
+        self._displayed = False
+        self._make_inputs()
+        self._make_option_controls(given)
+        self._make_actions()
+        self._make_outputs()
+        super().__init__(self._layout())
+        self.add_class("flux-magic-widget")
+        self._wire()
+        self._update_advanced_title()
+        self.refresh()
+        self._check_url()
+        self._check_mapping_syntax()
 
+    # ----------------------------------------------------------------- building
+
+    def _make_inputs(self) -> None:
+        """The DataFrame picker, URL, mapping, result name and preview size."""
         self.df_picker = widgets.Dropdown(
             description="DataFrame", style=_LABEL, layout=widgets.Layout(width="420px")
         )
@@ -218,15 +208,13 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         #: http.endpoint or one of Flux's notification packages, with its config fields.
         self.endpoint_choice = EndpointChoice()
         self.url_text = widgets.Text(
-            value=url,
             description="URL",
             placeholder="http://127.0.0.1:8080/hook",
             style=_LABEL,
-            layout=widgets.Layout(width="620px"),
+            layout=widgets.Layout(width="620px", flex="0 0 auto"),
         )
-        self.url_status = widgets.HTML()
+        self.url_status = widgets.HTML(layout=widgets.Layout(flex="1 1 auto"))
         self.mapping_text = widgets.Textarea(
-            value=DEFAULT_MAPPING if mapping is None else mapping,
             description="Mapping",
             placeholder="lambda r: {'headers': {...}, 'data': b'...'}  or  (r) => ({...})",
             style=_LABEL,
@@ -236,92 +224,59 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         )
         self.mapping_text.add_class("flux-magic-mapping")
         self.mapping_status = widgets.HTML()
-        self.concurrency = widgets.BoundedIntText(
-            value=concurrency,
-            min=1,
-            max=256,
-            description="concurrency",
-            style=_LABEL,
-            layout=widgets.Layout(width="200px"),
-        )
-        self.timeout = widgets.BoundedFloatText(
-            value=timeout,
-            min=0.1,
-            max=3600.0,
-            description="timeout (s)",
-            style=_LABEL,
-            layout=widgets.Layout(width="200px"),
-        )
-        self.sent_when = widgets.ToggleButtons(
-            options=[("200 (Flux)", "200"), ("any 2xx", "2xx")],
-            value=str(sent_when),
-            description="sent when",
-            style={"description_width": "70px", "button_width": "90px"},
-            layout=widgets.Layout(width="auto"),
-        )
-        self.strict = widgets.Checkbox(
-            value=strict, description="strict: stop at the first failed row", indent=False
-        )
-        self.retries = _int_control("retries", given.retries)
-        self.backoff = _float_control("backoff", given.backoff, "backoff (s)")
-        rate_text = "" if given.rate is None else text.number(given.rate)
-        self.rate = _text_control("rate", rate_text, "no limit", "rate (req/s)")
-        self.retry_unknown = _bool_control("retry_unknown", given.retry_unknown)
-        self.idempotency_key = _bool_control("idempotency_key", given.idempotency_key)
-        self.allow_hosts = _text_control(
-            "allow_hosts", ",".join(given.allow_hosts), "any host (a.example, *.b.example)"
-        )
-        self.allow_hosts.layout.width = "520px"
-        self.block_private = _bool_control("block_private", given.block_private)
-        self.verify = _bool_control("verify", given.verify, "verify TLS certificates")
-        self.max_redirects = _int_control("max_redirects", given.max_redirects)
-        self.max_response_bytes = _int_control("max_response_bytes", given.max_response_bytes)
-        self.keep_response = _int_control("keep_response", given.keep_response)
-        self.journal = _text_control(
-            "journal", given.journal or "", "none (a path: sends.sqlite)", "journal (SQLite)"
-        )
-        self.journal.layout.width = "520px"
-        #: The controls of the "Advanced" section by option name (``flux_magic.Options``).
-        self.advanced_controls: dict[str, widgets.ValueWidget] = {
-            name: getattr(self, name) for name in ADVANCED_OPTIONS
-        }
-        self.advanced = widgets.Accordion(
-            [
-                widgets.VBox(
-                    [
-                        widgets.HTML(
-                            '<span style="color:#666">Hover over an option for what it does; '
-                            "the defaults are those of <code>flux_magic.endpoint</code>.</span>"
-                        ),
-                        widgets.HBox([self.retries, self.backoff, self.rate]),
-                        widgets.HBox([self.retry_unknown, self.idempotency_key]),
-                        widgets.HBox([self.allow_hosts, self.block_private]),
-                        widgets.HBox([self.max_redirects, self.max_response_bytes]),
-                        widgets.HBox([self.keep_response, self.verify]),
-                        widgets.HBox([self.journal]),
-                    ]
-                )
-            ],
-            titles=("Advanced",),
-            selected_index=None,  # collapsed
-            layout=widgets.Layout(width="820px"),
-        )
-        self.advanced.add_class("flux-magic-advanced")
         self.output_name = widgets.Text(
-            value=output_name,
             description="result name",
             placeholder="variable (optional)",
             style=_LABEL,
             layout=widgets.Layout(width="300px"),
         )
         self.preview_rows = widgets.BoundedIntText(
-            value=preview_rows,
             min=1,
             max=1000,
             description="preview rows",
             style=_LABEL,
             layout=widgets.Layout(width="200px"),
         )
+        for name, control in (
+            ("url", self.url_text),
+            ("mapping", self.mapping_text),
+            ("output_name", self.output_name),
+            ("preview_rows", self.preview_rows),
+        ):
+            widgets.link((self.model, name), (control, "value"))
+
+    def _make_option_controls(self, given: Options) -> None:
+        """One control per sending option, generated from the option specs, bound to the model."""
+        #: Every option's control by name (``flux_magic.Options``).
+        self.option_controls: dict[str, widgets.ValueWidget] = {}
+        for spec in option_specs():
+            control = option_control(spec, getattr(given, spec.name))
+            control.add_class(f"flux-magic-option-{spec.name.replace('_', '-')}")
+            bind_option(self.model, spec, control)
+            self.option_controls[spec.name] = control
+            setattr(self, spec.name, control)  # e.g. ui.retries.value = 2
+        #: The controls of the "Advanced" section by option name.
+        self.advanced_controls = {
+            name: c for name, c in self.option_controls.items() if name not in MAIN_OPTIONS
+        }
+        rows = [
+            widgets.HBox([_labelled(c) for c in list(self.advanced_controls.values())[i : i + 3]])
+            for i in range(0, len(self.advanced_controls), 3)
+        ]
+        note = widgets.HTML(
+            '<span style="color:#666">Hover over an option for what it does; the defaults '
+            "are those of <code>flux_magic.endpoint</code>.</span>"
+        )
+        self.advanced = widgets.Accordion(
+            [widgets.VBox([note, *rows])],
+            titles=("Advanced",),
+            selected_index=None,  # collapsed
+            layout=widgets.Layout(width="820px"),
+        )
+        self.advanced.add_class("flux-magic-advanced")
+
+    def _make_actions(self) -> None:
+        """The buttons, the confirmation row and the "Show code" box under them."""
         self.preview_button = widgets.Button(
             description="Preview", icon="eye", tooltip="Show the requests; nothing is sent"
         )
@@ -331,19 +286,37 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
             icon="send",
             layout=widgets.Layout(width="auto", min_width="170px"),
         )
+        self.send_one_button = widgets.Button(
+            description="Send 1 row",
+            icon="flask",
+            tooltip="A test: send only the first row (Flux's limit(n: 1))",
+        )
+        self.resend_button = widgets.Button(
+            description="Resend failed",
+            icon="repeat",
+            disabled=True,
+            tooltip="Send again only the rows of the last result whose _sent is not true",
+            layout=widgets.Layout(width="auto"),
+        )
         self.cancel_button = widgets.Button(
             description="Cancel", button_style="warning", icon="stop", disabled=True
         )
         self.code_button = widgets.Button(
             description="Show code", icon="code", tooltip="The equivalent %%flux_endpoint cell"
         )
+        self.code = widgets.HTML()
         self.confirm_text = widgets.HTML()
-        self.confirm_button = widgets.Button(button_style="danger")
+        self.confirm_button = widgets.Button(
+            button_style="danger", layout=widgets.Layout(width="auto", flex="0 0 auto")
+        )
         self.back_button = widgets.Button(description="Back")
         self.confirm_box = widgets.HBox(
             [self.confirm_text, self.confirm_button, self.back_button],
-            layout=widgets.Layout(display="none"),
+            layout=widgets.Layout(display="none", flex_flow="row wrap", align_items="center"),
         )
+
+    def _make_outputs(self) -> None:
+        """Progress, message, outcome, row selection, preview and result tables."""
         self.progress = widgets.IntProgress(
             value=0, min=0, max=1, bar_style="info", layout=widgets.Layout(width="420px")
         )
@@ -352,17 +325,24 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
             [self.progress, self.progress_text], layout=widgets.Layout(display="none")
         )
         self.message = widgets.HTML()
+        self.outcome = widgets.HTML()
+        self.rows_choice = widgets.ToggleButtons(
+            options=[(c, c) for c in text.ROW_CHOICES],
+            description="rows",
+            style={"description_width": "initial", "button_width": "110px"},
+            layout=widgets.Layout(display="none", width="auto"),
+        )
         self.preview_table = widgets.HTML()
         self.result_table = widgets.HTML()
-        self.code = widgets.HTML()
         self.output = widgets.Output()
-
         for w, name in [
             (self.df_picker, "dataframe"),
             (self.url_text, "url"),
             (self.url_status, "url-status"),
             (self.mapping_status, "mapping-status"),
             (self.message, "message"),
+            (self.outcome, "outcome"),
+            (self.rows_choice, "rows-choice"),
             (self.preview_table, "preview"),
             (self.result_table, "result"),
             (self.code, "code"),
@@ -370,7 +350,6 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
             (self.output, "output"),
         ]:
             w.add_class(f"flux-magic-{name}")
-
         self.url_row = widgets.HBox([self.url_text, self.url_status])
         self._inputs: list[widgets.DOMWidget] = [
             self.df_picker,
@@ -378,60 +357,62 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
             self.endpoint_choice.dropdown,
             self.url_text,
             self.mapping_text,
-            self.concurrency,
-            self.timeout,
-            self.sent_when,
-            self.strict,
-            *(cast(widgets.DOMWidget, c) for c in self.advanced_controls.values()),
+            *(cast(widgets.DOMWidget, c) for c in self.option_controls.values()),
             self.output_name,
             self.preview_rows,
-            self.preview_button,
-            self.send_button,
         ]
-        super().__init__(
-            [
-                widgets.HTML(_STYLE + "<b>http.endpoint</b> — one POST per row"),
-                widgets.HBox([self.df_picker, self.refresh_button]),
-                self.endpoint_choice,
-                self.url_row,
-                self.mapping_text,
-                self.mapping_status,
-                widgets.HBox([self.concurrency, self.timeout, self.sent_when]),
-                widgets.HBox([self.strict, self.output_name, self.preview_rows]),
-                self.advanced,
-                widgets.HBox(
-                    [self.preview_button, self.send_button, self.cancel_button, self.code_button]
-                ),
-                self.confirm_box,
-                self.progress_box,
-                self.message,
-                self.preview_table,
-                self.result_table,
-                self.code,
-                self.output,
-            ]
-        )
-        self.add_class("flux-magic-widget")
 
+    def _layout(self) -> list[widgets.Widget]:
+        """Top to bottom: inputs, options, buttons, code, then what the last action made."""
+        main = [_labelled(self.option_controls[name]) for name in MAIN_OPTIONS]
+        return [
+            widgets.HTML(_STYLE + "<b>http.endpoint</b> — one POST per row"),
+            widgets.HBox([self.df_picker, self.refresh_button]),
+            self.endpoint_choice,
+            self.url_row,
+            self.mapping_text,
+            self.mapping_status,
+            widgets.HBox([*main[:2], self.output_name, self.preview_rows], layout=_wrap()),
+            widgets.HBox(main[2:], layout=_wrap()),
+            self.advanced,
+            widgets.HBox(
+                [
+                    self.preview_button,
+                    self.send_button,
+                    self.send_one_button,
+                    self.resend_button,
+                    self.cancel_button,
+                    self.code_button,
+                ],
+                layout=_wrap(),
+            ),
+            self.code,
+            self.confirm_box,
+            self.progress_box,
+            self.message,
+            self.outcome,
+            self.rows_choice,
+            self.preview_table,
+            self.result_table,
+            self.output,
+        ]
+
+    def _wire(self) -> None:
         self.refresh_button.on_click(self._on_refresh)
         self.preview_button.on_click(self._on_preview)
         self.send_button.on_click(self._on_send)
+        self.send_one_button.on_click(self._on_send_one)
+        self.resend_button.on_click(self._on_resend)
         self.cancel_button.on_click(self._on_cancel)
         self.code_button.on_click(self._on_code)
         self.confirm_button.on_click(self._on_confirm)
         self.back_button.on_click(self._on_back)
+        self.rows_choice.observe(self._on_rows_choice, names="value")
         self.df_picker.observe(self._on_df_change, names="value")
-        self.url_text.observe(self._on_url_change, names="value")
-        self.mapping_text.observe(self._on_mapping_change, names="value")
         self.endpoint_choice.dropdown.observe(self._on_endpoint_change, names="value")
-        for control in self.advanced_controls.values():
-            control.observe(self._on_advanced_change, names="value")
-
-        self._update_advanced_title()
-
-        self.refresh()
-        self._check_url()
-        self._check_mapping_syntax()
+        self.model.observe(self._on_url_change, names="url")
+        self.model.observe(self._on_mapping_change, names="mapping")
+        self.model.observe(self._on_advanced_change, names=[*self.advanced_controls, "problems"])
 
     # ----------------------------------------------------------------- public methods
 
@@ -473,22 +454,12 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         Raises ``flux_magic.UsageError`` when a field cannot be read (e.g. rate "fast");
         the values themselves are checked by ``endpoint()``.
         """
-        values: dict[str, Any] = {
-            "concurrency": self.concurrency.value,
-            "timeout": self.timeout.value,
-            "sent_when": self.sent_when.value,
-            "errors": "raise" if self.strict.value else "collect",
-        }
-        values.update(self.advanced_values())
-        return values
+        return self.model.options()
 
     def advanced_values(self) -> dict[str, Any]:
-        """The options of the "Advanced" section by name, read from their controls."""
-        values = {name: control.value for name, control in self.advanced_controls.items()}
-        values["rate"] = _read_rate(self.rate.value)
-        values["allow_hosts"] = self.allow_hosts.value.strip()
-        values["journal"] = self.journal.value.strip() or None
-        return values
+        """The options of the "Advanced" section by name."""
+        values = self.options()
+        return {name: values[name] for name in self.advanced_controls}
 
     def code_text(self) -> str:
         """The ``%%flux_endpoint`` cell equivalent to the current settings.
@@ -496,21 +467,17 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         Raises ``flux_magic.UsageError`` when an option is invalid: such a cell would not run.
         For a notification package it is the Python code instead.
         """
-        Options(**self.options())
         if not self.endpoint_choice.is_http:
+            Options(**self.options())
             return self.endpoint_choice.code(
-                self._df_name(), self.mapping_text.value, self._package_options()
+                self._df_name(), self.model.mapping, self._package_options()
             )
         return text.show_code(
             df_name=self._df_name(),
-            url=self.url_text.value.strip(),
-            mapping=self.mapping_text.value,
-            concurrency=self.concurrency.value,
-            timeout=self.timeout.value,
-            sent_when=self.sent_when.value,
-            strict=self.strict.value,
-            output_name=self.output_name.value.strip(),
-            options=self.advanced_values(),
+            url=self.model.url.strip(),
+            mapping=self.model.mapping,
+            options=self.options(),
+            output_name=self.model.output_name.strip(),
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -519,7 +486,7 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         return super()._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
-        url = mask_url(self.url_text.value.strip())
+        url = mask_url(self.model.url.strip())
         return f"EndpointWidget(df={self._df_name()!r}, url={url!r})"
 
     # ----------------------------------------------------------------- callbacks
@@ -532,6 +499,7 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
     def _on_df_change(self, _change: object = None) -> None:
         self._update_send_label()
         self._forget_preview()
+        self._update_buttons()
 
     @_quiet
     def _on_url_change(self, _change: object = None) -> None:
@@ -548,24 +516,29 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         """Another endpoint: its fields, its mapping template, and its rule for _sent."""
         choice = self.endpoint_choice
         self.url_row.layout.display = None if choice.is_http else "none"
-        self.mapping_text.value = DEFAULT_MAPPING if choice.is_http else choice.spec.template
-        self.sent_when.value = "200" if choice.is_http else "2xx"
+        self.model.mapping = DEFAULT_MAPPING if choice.is_http else choice.spec.template
+        self.model.set_trait("sent_when", "200" if choice.is_http else "2xx")
         self._forget_preview()
+        self._update_buttons()
 
     def _package_options(self) -> dict[str, Any]:
         """The options that differ from a notification endpoint's defaults (for Show code)."""
-        defaults = {**{f.name: f.default for f in fields(Options)}, "sent_when": "2xx"}
-        defaults["allow_hosts"] = ""
+        defaults = {**{s.name: s.default for s in option_specs()}, "sent_when": "2xx"}
         return {k: v for k, v in self.options().items() if defaults.get(k) != v}
 
     @_quiet
     def _on_advanced_change(self, _change: object = None) -> None:
         self._update_advanced_title()
 
+    @_quiet
+    def _on_rows_choice(self, _change: object = None) -> None:
+        if self.result is not None:
+            self.result_table.value = text.result_html(self.result, self.rows_choice.value)
+
     def _update_advanced_title(self) -> None:
         """Say on the collapsed section how many of its options differ from the defaults."""
         try:
-            changed = text.option_flags(self.advanced_values())
+            changed = option_flags(self.advanced_values())
         except UsageError:
             self.advanced.titles = ("Advanced (a value cannot be read)",)
             return
@@ -577,15 +550,25 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         self.preview_table.value = ""
         self.preview_frame = None
 
+    def _clear(self) -> None:
+        """A new action makes what the last one showed obsolete: message, confirmation,
+        preview, progress, outcome and result tables go (the cell's saved result stays)."""
+        self._say("")
+        self._hide_confirm()
+        self._forget_preview()
+        self.progress_box.layout.display = "none"
+        self.outcome.value = ""
+        self.result_table.value = ""
+        self.rows_choice.layout.display = "none"
+
     @_quiet
     def _on_preview(self, _button: object = None) -> None:
-        self._say("")
-        self.code.value = ""
+        self._clear()
         sender, df = self._build()
         if sender is None or df is None:
             return
         try:
-            preview = sender.preview(df, n=self.preview_rows.value)
+            preview = sender.preview(df, n=self.model.preview_rows)
         except FluxMagicError as exc:
             self._say(text.short_error(exc), error=True)
             return
@@ -596,8 +579,7 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
 
     @_quiet
     def _on_send(self, _button: object = None) -> None:
-        self._say("")
-        self._hide_confirm()
+        self._clear()
         sender, df = self._build()
         if sender is None or df is None or not self._check_output_name():
             return
@@ -610,6 +592,26 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
             self.confirm_box.layout.display = "flex"
             return
         self._start(sender, df)
+
+    @_quiet
+    def _on_send_one(self, _button: object = None) -> None:
+        self._clear()
+        sender, df = self._build()
+        if sender is None or df is None or not self._check_output_name():
+            return
+        self._start(sender, df, limit=1)
+
+    @_quiet
+    def _on_resend(self, _button: object = None) -> None:
+        previous = self.result
+        self._clear()
+        if previous is None:
+            self._say("there is no result to resend yet: send first.", error=True)
+            return
+        sender, df = self._build()
+        if sender is None or df is None or not self._check_output_name():
+            return
+        self._start(sender, df, resend=previous)
 
     @_quiet
     def _on_confirm(self, _button: object = None) -> None:
@@ -632,13 +634,16 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
 
     @_quiet
     def _on_code(self, _button: object = None) -> None:
+        self.code.value = ""
         code = self.code_text()
+        note = ""
+        if mask_url(self.model.url.strip()) != self.model.url.strip():
+            note = " The URL's secrets are masked in this code: put them back before running."
         self.code.value = (
-            "<div>The same, as a cell (<code>%load_ext flux_magic</code> first):</div>"
-            f"<pre>{html.escape(code)}</pre>"
+            "<div>The same, as a cell (<code>%load_ext flux_magic</code> first)."
+            f"{html.escape(note)}</div>"
+            f'<pre class="flux-magic-code-text" style="{_CODE_STYLE}">{html.escape(code)}</pre>'
         )
-        if mask_url(self.url_text.value.strip()) != self.url_text.value.strip():
-            self._say("The URL's secrets are masked in this code: put them back before running.")
 
     # ----------------------------------------------------------------- helpers
 
@@ -649,7 +654,7 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         color = "#b00020" if error else "inherit"
         prefix = "⚠ " if error else ""
         self.message.value = (
-            f'<div style="color:{color}">{prefix}{html.escape(text.scrub(message))}</div>'
+            f'<div style="color:{color}">{prefix}{html.escape(mask_urls(message))}</div>'
         )
 
     def _hide_confirm(self) -> None:
@@ -675,23 +680,39 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         df = self._selected_df()
         self.send_button.description = text.send_label(len(df)) if df is not None else "Send"
 
+    def _update_buttons(self) -> None:
+        """Send and Preview need a URL and a DataFrame; Resend, a result with failed rows."""
+        busy = self.sending
+        url_ok = not self.endpoint_choice.is_http or self._url_ok
+        ready = url_ok and self._selected_df() is not None
+        for button in (self.preview_button, self.send_button, self.send_one_button):
+            button.disabled = busy or not ready
+        failed = self.result is not None and bool((self.result["_sent"] != "true").any())
+        self.resend_button.disabled = busy or not ready or not failed
+        self.code_button.disabled = busy
+
+    _url_ok = False
+
     def _check_url(self) -> bool:
-        url = self.url_text.value.strip()
+        url = self.model.url.strip()
+        self._url_ok = False
         if not url:
             self.url_status.value = '<span style="color:#666">type the URL to POST to</span>'
-            return False
-        try:
-            check_url(url)
-        except FluxMagicError as exc:
-            self.url_status.value = (
-                f'<span style="color:#b00020">✘ {html.escape(text.short_error(exc))}</span>'
-            )
-            return False
-        self.url_status.value = '<span style="color:#1b7f3b">✔</span>'
-        return True
+        else:
+            try:
+                check_url(url)
+            except FluxMagicError as exc:
+                self.url_status.value = (
+                    f'<span style="color:#b00020">✘ {html.escape(text.short_error(exc))}</span>'
+                )
+            else:
+                self._url_ok = True
+                self.url_status.value = '<span style="color:#1b7f3b">✔</span>'
+        self._update_buttons()
+        return self._url_ok
 
     def _check_mapping_syntax(self) -> None:
-        source = self.mapping_text.value
+        source = self.model.mapping
         message = ""
         if not source.strip():
             message = "the mapping is empty: write a function of one row r."
@@ -702,13 +723,13 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
     def _show_mapping_error(self, message: str) -> None:
         self.mapping_status.value = (
             f'<div style="color:#b00020;font-family:monospace">✘ '
-            f"{html.escape(text.scrub(message))}</div>"
+            f"{html.escape(mask_urls(message))}</div>"
             if message
             else ""
         )
 
     def _check_output_name(self) -> bool:
-        name = self.output_name.value.strip()
+        name = self.model.output_name.strip()
         if name and (not name.isidentifier() or keyword.iskeyword(name)):
             self._say(f"result name {name!r} is not a valid Python variable name.", error=True)
             return False
@@ -731,7 +752,7 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         if not choice.is_http:  # the templates call the package's helpers
             namespace = {**namespace, choice.name: choice.module()}
         try:
-            fn = compile_mapping(self.mapping_text.value, namespace)
+            fn = compile_mapping(self.model.mapping, namespace)
         except MappingSourceError as exc:
             self._show_mapping_error(str(exc))
             self._say("the mapping does not compile (see the note under it).", error=True)
@@ -741,7 +762,7 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 if choice.is_http:
-                    ep = endpoint(self.url_text.value.strip(), **self.options())
+                    ep = endpoint(self.model.url.strip(), **self.options())
                 else:
                     ep = choice.endpoint(**self.options())
             sender = ep(fn)
@@ -749,40 +770,66 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
             self._say(text.short_error(exc), error=True)
             return None, None
         # shown in the widget (e.g. verify=False) rather than as a warning in the log
-        self._notes = [text.scrub(str(w.message)) for w in caught]
+        self._notes = [mask_urls(str(w.message)) for w in caught]
         return sender, df
 
     def _set_busy(self, busy: bool) -> None:
         for w in self._inputs:
             w.disabled = busy
         self.cancel_button.disabled = not busy
+        if busy:
+            for button in (
+                self.preview_button,
+                self.send_button,
+                self.send_one_button,
+                self.resend_button,
+                self.code_button,
+            ):
+                button.disabled = True
+        else:
+            self._update_buttons()
 
-    def _start(self, sender: Sender, df: pd.DataFrame) -> None:
+    def _start(
+        self,
+        sender: Sender,
+        df: pd.DataFrame,
+        *,
+        limit: int | None = None,
+        resend: pd.DataFrame | None = None,
+    ) -> None:
         if self.sending:
             self._say("a send is already running.", error=True)
             return
         self._cancel = threading.Event()
-        total = len(df)
+        if resend is not None:
+            total = int((resend["_sent"] != "true").sum())
+            what = f"Sending the {total:,} failed rows again…"
+        else:
+            total = len(df) if limit is None else min(limit, len(df))
+            what = f"Sending {text.send_label(total)[5:]}…"
         self._counts = (0, total, 0, 0)
-        self._forget_preview()
-        self.result_table.value = ""
         self.code.value = ""
-        self.output.outputs = ()
         self.progress.max = max(total, 1)
         self.progress.value = 0
         self.progress.bar_style = "info"
         self.progress_text.value = text.progress_text(0, total, 0, 0, 0.0)
         self.progress_box.layout.display = "flex"
         self._set_busy(True)
-        self._say(" ".join([f"Sending {total:,} requests…", *self._notes]))
+        self._say(" ".join([what, *self._notes]))
         self._started = time.monotonic()
         self._last_draw = 0.0
         # a click from code in a cell reports to that cell; a click in the page, to the
         # cell that shows the widget
         cell = _current_cell() or self._cell
+
+        def call(progress: Any, cancel: threading.Event) -> pd.DataFrame:
+            if resend is not None:
+                return sender.resend_failed(resend, progress=progress, cancel=cancel)
+            return sender(df, progress=progress, cancel=cancel, limit=limit)
+
         self._thread = threading.Thread(
             target=self._run,
-            args=(sender, df, self._cancel, self.output_name.value.strip(), cell),
+            args=(call, total, self._cancel, self.model.output_name.strip(), cell),
             name="flux-magic-widget-send",
             daemon=True,
         )
@@ -803,8 +850,8 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
 
     def _run(
         self,
-        sender: Sender,
-        df: pd.DataFrame,
+        call: Callable[[Any, threading.Event], pd.DataFrame],
+        total: int,
         cancel: threading.Event,
         name: str,
         cell: tuple[Any, dict[str, Any]] | None,
@@ -813,12 +860,12 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         result: pd.DataFrame | None = None
         message, error = "", False
         try:
-            result = sender(df, progress=self._on_progress, cancel=cancel)
+            result = call(self._on_progress, cancel)
         except EndpointError as exc:
             result = exc.result
             message = (
-                f"strict mode: stopped at row {exc.row!r}: {text.scrub(str(exc.reason))}; "
-                f"{len(exc.result):,} of {len(df):,} rows were attempted."
+                f"strict mode: stopped at row {exc.row!r}: {mask_urls(str(exc.reason))}; "
+                f"{len(exc.result):,} of {total:,} rows were attempted."
             )
             error = True
         except SendInterrupted as exc:
@@ -829,12 +876,13 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         try:
             if result is not None:
                 elapsed = time.monotonic() - self._started
-                self._present(result, name, len(df), elapsed, cancel, cell)
+                self._present(result, name, total, elapsed, cancel, cell)
             if message:
                 self._say(message, error=error)
         except Exception as exc:
             self._say(text.short_error(exc), error=True)
         finally:
+            self._thread = None
             self._set_busy(False)
             if error:
                 self.progress.bar_style = "danger"
@@ -848,101 +896,76 @@ verify, max_redirects, max_response_bytes, keep_response, journal :
         cancel: threading.Event,
         cell: tuple[Any, dict[str, Any]] | None,
     ) -> None:
+        """The outcome by class first, then the rows (failed or unsent ones a click away),
+        the engine's summary line, and the result in the cell's one output."""
         self.result = result
-        sent = int((result["_sent"] == "true").sum())
-        not_sent = len(result) - sent
+        summary = summarize(result, elapsed)
         done, _, _, failed = self._counts  # the sender's last report: after the end
         self.progress.max = max(total, 1)
         self.progress.value = done
-        self.progress.bar_style = "success" if not_sent == 0 else "warning"
-        self.progress_text.value = text.progress_text(done, total, sent, failed, elapsed)
-        self.result_table.value = text.result_html(result)
+        self.progress.bar_style = "success" if summary.not_sent == 0 else "warning"
+        self.progress_text.value = text.progress_text(done, total, summary.sent, failed, elapsed)
+        self.outcome.value = text.outcome_html(summary)
+        choice = "all"
+        if summary.not_sent:
+            failed_rows = len(text.rows_of(result, "failed"))
+            choice = "failed" if failed_rows else "not sent"
+        self.rows_choice.options = [
+            (f"{c} ({len(text.rows_of(result, c)):,})", c) for c in text.ROW_CHOICES
+        ]
+        self.rows_choice.value = choice
+        self.rows_choice.layout.display = "flex"
+        self.result_table.value = text.result_html(result, choice)
         if name:
             self.namespace[name] = result
+        url = self.model.url.strip() if self.endpoint_choice.is_http else ""
+        line = summary.line(url=url, sent_when_hint='sent when "2xx"')
         if cancel.is_set():
-            summary = f"Cancelled: {sent:,} of {total:,} sent; every other row has _sent false."
-        else:
-            summary = f"Sent {sent:,} of {total:,} requests in {elapsed:.1f} s."
-            if not_sent:
-                first = result.loc[result["_sent"] != "true"].iloc[0]
-                error = str(first["_error"]) if "_error" in first.index else ""
-                reason = error or f"status {first['_status']}"
-                summary += f" {not_sent:,} not sent (first: {reason})."
+            line = "Cancelled: " + line
         if "_attempts" in result.columns:
             retried = int((result["_attempts"] > 1).sum())
             if retried:
-                summary += f" {retried:,} took more than one attempt (see _attempts)."
-        resumed = summarize(result, elapsed).resume_line()
-        if resumed:
-            summary += " " + resumed
+                line += f" {retried:,} took more than one attempt (see _attempts)."
         if name:
-            summary += f" Result assigned to {name}."
-        if self._notes:
-            summary += " " + " ".join(self._notes)
-        self._say(summary, error=bool(not_sent) and not cancel.is_set())
-        if cell is None:
-            self.output.outputs = (_display_data(result),)
+            line += f" The result is assigned to {name}."
         else:
-            _publish(cell, result)
+            line += (
+                " The result is in the output below this widget and in ui.result; give a "
+                '"result name" to assign it to a variable.'
+            )
+        if self._notes:
+            line += " " + " ".join(self._notes)
+        self._say(line, error=bool(summary.not_sent) and not cancel.is_set())
+        self._show_result(result, summary, cell)
+
+    def _show_result(
+        self, result: pd.DataFrame, summary: Any, cell: tuple[Any, dict[str, Any]] | None
+    ) -> None:
+        """One result output per widget, replaced in place on every send (a display id)."""
+        bundle = _display_data(result, text.outcome_html(summary))
+        if cell is None:
+            self.output.outputs = (bundle,)
+            return
+        _publish(cell, bundle, self._display_id, update=self._displayed)
+        self._displayed = True
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ")
+def _labelled(control: widgets.ValueWidget) -> widgets.Widget:
+    """A choice control with its label beside its buttons (not above them)."""
+    if not isinstance(control, widgets.ToggleButtons):
+        return control
+    label = widgets.Label(control.description, layout=widgets.Layout(margin="0 6px 0 12px"))
+    control.description = ""
+    return widgets.HBox([label, control], layout=widgets.Layout(align_items="center"))
 
 
-def _int_control(name: str, value: int) -> widgets.IntText:
-    """A whole-number option; out-of-range values are left for ``endpoint()`` to report."""
-    return widgets.IntText(
-        value=value,
-        description=_label(name),
-        tooltip=OPTION_DOCS[name],
-        style=_ADVANCED_LABEL,
-        layout=widgets.Layout(width="260px"),
-    )
-
-
-def _float_control(name: str, value: float, label: str = "") -> widgets.FloatText:
-    return widgets.FloatText(
-        value=value,
-        description=label or _label(name),
-        tooltip=OPTION_DOCS[name],
-        style=_ADVANCED_LABEL,
-        layout=widgets.Layout(width="260px"),
-    )
-
-
-def _bool_control(name: str, value: bool, label: str = "") -> widgets.Checkbox:
-    return widgets.Checkbox(
-        value=value,
-        description=label or _label(name),
-        tooltip=OPTION_DOCS[name],
-        indent=False,
-        layout=widgets.Layout(width="260px"),
-    )
-
-
-def _text_control(name: str, value: str, placeholder: str, label: str = "") -> widgets.Text:
-    return widgets.Text(
-        value=value,
-        description=label or _label(name),
-        placeholder=placeholder,
-        tooltip=OPTION_DOCS[name],
-        style=_ADVANCED_LABEL,
-        layout=widgets.Layout(width="260px"),
-    )
-
-
-def _read_rate(value: str) -> float | None:
-    """The rate field: empty (or "none") for no limit, else a number of requests per second."""
-    value = value.strip()
-    if not value or value.lower() == "none":
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise UsageError(
-            f"rate must be a number of requests per second (empty for no limit), not {value!r}."
-        ) from None
+def _checked_options(options: dict[str, Any]) -> tuple[Options, list[str]]:
+    """The options as ``endpoint()`` takes them (a clear UsageError otherwise), and the
+    warnings they give (shown in the widget rather than the log)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        given = Options.from_kwargs(**options)
+    return given, [mask_urls(str(w.message)) for w in caught]
 
 
 def _current_cell() -> tuple[Any, dict[str, Any]] | None:
@@ -960,23 +983,29 @@ def _current_cell() -> tuple[Any, dict[str, Any]] | None:
     return kernel, parent
 
 
-def _publish(cell: tuple[Any, dict[str, Any]], df: pd.DataFrame) -> None:
-    """Show ``df`` as an ordinary output of ``cell``, saved with the notebook.
+def _publish(
+    cell: tuple[Any, dict[str, Any]], bundle: dict[str, Any], display_id: str, *, update: bool
+) -> None:
+    """Show ``bundle`` as an output of ``cell``, saved with the notebook; with ``update``,
+    replace the output shown before under ``display_id`` instead of adding one.
 
     The frontend files an output under the request it answers, so a result sent from the
     background thread lands in that cell and survives when widget state is not saved.
     """
     kernel, parent = cell
-    content = {"data": _display_data(df)["data"], "metadata": {}, "transient": {}}
-    kernel.session.send(
-        kernel.iopub_socket, "display_data", content, parent=parent, ident=b"display_data"
-    )
+    content = {
+        "data": bundle["data"],
+        "metadata": {},
+        "transient": {"display_id": display_id},
+    }
+    kind = "update_display_data" if update else "display_data"
+    kernel.session.send(kernel.iopub_socket, kind, content, parent=parent, ident=kind.encode())
 
 
-def _display_data(df: pd.DataFrame) -> dict[str, Any]:
-    """``df`` as an ordinary display_data output (what ``display(df)`` would show)."""
+def _display_data(df: pd.DataFrame, heading: str = "") -> dict[str, Any]:
+    """``df`` as an ordinary display_data output, under an HTML ``heading``."""
     bundle: dict[str, Any] = {"text/plain": repr(df)}
     html_repr = cast(Any, df)._repr_html_()
     if html_repr:
-        bundle["text/html"] = html_repr
+        bundle["text/html"] = heading + html_repr
     return {"output_type": "display_data", "data": bundle, "metadata": {}}

@@ -35,9 +35,9 @@ def closed_port_url() -> str:
 @pytest.fixture(params=["lean", "aiohttp"])
 def concurrent_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with the concurrent mode on the lean HTTP/1.1 path, then on aiohttp."""
-    from flux_magic import _transport_lean
+    from flux_magic import _transports
 
-    monkeypatch.setattr(_transport_lean, "ENABLED", request.param == "lean")
+    monkeypatch.setattr(_transports, "BACKEND", None if request.param == "lean" else "aiohttp")
     return str(request.param)
 
 

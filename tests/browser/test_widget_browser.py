@@ -268,34 +268,60 @@ def test_preview_and_send(page: Any) -> None:
         expect(rows.nth(0)).to_contain_text("web-1 is at 81.5")
         expect(rows.nth(0)).to_contain_text("X-Host: web-1")
         expect(rows.nth(2)).to_contain_text("db-1 is at 99.9")
-        expect(rows.nth(0)).to_contain_text("curl")
+        # every curl command in full, under the table
+        curls = preview.locator("pre.flux-magic-curl")
+        expect(curls).to_contain_text("-H 'X-Host: web-1'")
+        expect(curls).to_contain_text("--data-binary 'db-1 is at 99.9'")
         assert rx.count == 0, "Preview sends nothing"
         _screenshot(ui, "widget-preview.png")
 
         send = ui.get_by_role("button", name="Send 3 requests")
         expect(send).to_be_enabled()
-        send.click()
+        message = ui.locator(".flux-magic-message")
         result = ui.locator(".flux-magic-result")
-        expect(result).to_contain_text("3 rows · 3 sent · 0 not sent")
-        expect(result.locator("tbody tr")).to_have_count(3)
-        expect(result.get_by_text("✔ true")).to_have_count(3)
-        expect(ui.locator(".flux-magic-message")).to_contain_text("Sent 3 of 3 requests")
-        expect(ui.locator(".flux-magic-progress-text")).to_contain_text("3 / 3 · sent 3 · failed 0")
-        # the result is also an ordinary output of the widget's cell (saved with the notebook)
-        cell = page.locator(".jp-CodeCell").filter(has=ui)
-        plain = cell.locator(".jp-OutputArea-output table.dataframe").filter(has_text="web-2")
-        expect(plain).to_have_count(1)
-        expect(plain).to_contain_text("_sent")
+        # the first cell showing a widget is this one (the notebook shows another one further down)
+        cell = page.locator(".jp-CodeCell").filter(has=page.locator(".flux-magic-widget")).first
+        for sends in (1, 2):
+            send.click()
+            assert rx.wait_for(3 * sends, timeout=20)
+            expect(send).to_be_enabled()  # the send is over
+            expect(message).to_contain_text("3 of 3 rows sent, 0 not sent")
+            expect(result).to_contain_text("3 rows")
+            expect(result.locator("tbody tr")).to_have_count(3)
+            expect(result.get_by_text("✔ true")).to_have_count(3)
+            expect(ui.locator(".flux-magic-progress-text")).to_contain_text(
+                "3 / 3 · sent 3 · failed 0"
+            )
+        # the outcome bar, drawn without matplotlib: one green 2xx segment, with its count
+        bar = ui.locator(".flux-magic-outcome .flux-magic-outcome-bar")
+        expect(bar).to_be_visible()
+        expect(bar.locator(".flux-magic-outcome-ok")).to_have_count(1)
+        expect(ui.locator(".flux-magic-outcome")).to_contain_text("2xx 3")
+        expect(ui.locator(".flux-magic-outcome")).to_contain_text("Latency p50")
+        expect(message).to_contain_text("The result is in the output below this widget")
+        # after two sends, the widget's cell has ONE result output (replaced in place), an
+        # ordinary output saved with the notebook, the outcome above the rows
+        outputs = cell.locator(".jp-OutputArea-output").filter(has=page.locator("table.dataframe"))
+        expect(outputs).to_have_count(1)
+        expect(outputs).to_contain_text("web-2")
+        expect(outputs.locator(".flux-magic-outcome-bar")).to_have_count(1)
+        # Show code appears where the user looks: under the buttons, without scrolling
+        ui.get_by_role("button", name="Show code").click()
+        code = ui.locator(".flux-magic-code pre")
+        expect(code).to_contain_text("%%flux_endpoint alerts --url")
+        expect(code).to_be_in_viewport()
         shot = _screenshot(ui, "widget-result.png")
         if not README_IMAGE.exists() or os.environ.get("UPDATE_README_SCREENSHOT") == "1":
             README_IMAGE.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(shot, README_IMAGE)
 
         got = rx.requests
-    assert got["method"].tolist() == ["POST"] * 3
-    assert got["body"].tolist() == [b"web-1 is at 81.5", b"web-2 is at 92.0", b"db-1 is at 99.9"]
+    assert got["method"].tolist() == ["POST"] * 6  # two sends
+    assert (
+        got["body"].tolist() == [b"web-1 is at 81.5", b"web-2 is at 92.0", b"db-1 is at 99.9"] * 2
+    )
     headers = [{k.lower(): v for k, v in h.items()} for h in got["headers"]]
-    assert [h["x-host"] for h in headers] == ["web-1", "web-2", "db-1"]
+    assert [h["x-host"] for h in headers] == ["web-1", "web-2", "db-1"] * 2
     assert all(h["content-type"] == "text/plain" for h in headers)
 
 
@@ -314,10 +340,16 @@ def test_cancel_during_a_slow_send(page: Any) -> None:
         cancel.click()
         message = ui.locator(".flux-magic-message")
         expect(message).to_contain_text("Cancelled", timeout=10_000)
+        # the outcome by class first: sent and not sent; the unsent rows are listed first
+        outcome = ui.locator(".flux-magic-outcome")
+        expect(outcome).to_contain_text("2xx")
+        expect(outcome).to_contain_text("not sent")
         result = ui.locator(".flux-magic-result")
+        expect(result.get_by_text("✘ false").first).to_be_visible()
+        expect(result.get_by_text("✔ true")).to_have_count(0)
+        ui.locator(".flux-magic-rows-choice").get_by_role("button", name="all (12)").click()
         expect(result).to_contain_text("12 rows")
         expect(result.locator("tbody tr")).to_have_count(12)
-        expect(result.get_by_text("✘ false").first).to_be_visible()
         _screenshot(ui, "widget-cancelled.png")
         arrived = slow.count
         time.sleep(1.0)

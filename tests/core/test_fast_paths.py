@@ -42,7 +42,7 @@ def test_header_checks_still_apply_after_a_name_was_seen_valid() -> None:
         build_request(lambda r: {"headers": {"x-a": 1}, "data": b""}, row, labels, 2)
     with pytest.raises(MappingError, match='"data" must be bytes'):
         build_request(lambda r: {"headers": {"x-a": "1"}, "data": 5}, row, labels, 2)
-    assert build_request(lambda r: {"data": b"x"}, row, labels, 0) == ({}, b"x")
+    assert build_request(lambda r: {"headers": {}, "data": b"x"}, row, labels, 0) == ({}, b"x")
 
 
 def test_cookies_set_by_the_server_are_sent_back_sequentially() -> None:
@@ -52,7 +52,7 @@ def test_cookies_set_by_the_server_are_sent_back_sequentially() -> None:
         return Reply(200)
 
     def mapping(r: Any) -> dict[str, Any]:
-        return {"data": str(r.v).encode()}
+        return {"headers": {}, "data": str(r.v).encode()}
 
     with Receiver(handler) as rx:
         out = flux_magic.endpoint(rx.url)(mapping)(pd.DataFrame({"v": [0, 1, 2]}))

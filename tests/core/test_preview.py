@@ -53,7 +53,7 @@ def test_binary_bodies_are_marked_and_curl_sends_them_exactly(
     receiver: flux_magic.Receiver,
 ) -> None:
     payload = bytes(range(256))
-    pv = flux_magic.endpoint(receiver.url)(lambda r: {"data": payload}).preview(
+    pv = flux_magic.endpoint(receiver.url)(lambda r: {"headers": {}, "data": payload}).preview(
         pd.DataFrame({"x": [1]})
     )
     assert pv["body"].iloc[0] == "<binary: 256 bytes>"
@@ -72,7 +72,7 @@ def test_curl_quotes_shell_characters() -> None:
 
 def test_mapping_errors_show_in_the_error_column() -> None:
     pv = flux_magic.endpoint("http://127.0.0.1:9/")(
-        lambda r: {"data": 1} if r.x == 2 else {"data": b"ok"}
+        lambda r: {"headers": {}, "data": 1} if r.x == 2 else {"headers": {}, "data": b"ok"}
     ).preview(pd.DataFrame({"x": [1, 2]}))
     assert pv["error"].iloc[0] == ""
     assert '"data" must be bytes' in pv["error"].iloc[1]
@@ -85,7 +85,7 @@ def test_preview_of_a_million_rows_touches_only_n() -> None:
 
     def spy(r: Any) -> dict[str, Any]:
         seen.append(r._value)
-        return {"data": b""}
+        return {"headers": {}, "data": b""}
 
     pv = flux_magic.endpoint("http://127.0.0.1:9/")(spy).preview(df, n=10)
     assert len(pv) == 10
@@ -95,3 +95,20 @@ def test_preview_of_a_million_rows_touches_only_n() -> None:
 def test_preview_n_is_checked() -> None:
     with pytest.raises(flux_magic.UsageError, match="n must be a whole number"):
         flux_magic.endpoint("http://127.0.0.1:9/")(mapper).preview(pd.DataFrame(), n=-1)
+
+
+def test_framing_headers_are_shown_as_dropped() -> None:
+    """Issue 11 item 4: a mapping's Content-Length, Transfer-Encoding, Trailer and Host are
+    not sent; the preview shows the request without them and says why."""
+    sender = flux_magic.endpoint("http://127.0.0.1:1/hook")(
+        lambda r: {"headers": {"Host": "x", "Content-Length": "9", "X-A": "1"}, "data": b"ab"}
+    )
+    shown = sender.preview(pd.DataFrame({"n": [1]}))
+    assert shown.loc[0, "headers"] == {"X-A": "1"}
+    assert "Host" not in shown.loc[0, "curl"]
+    assert "Content-Length" not in shown.loc[0, "curl"]
+    assert shown.loc[0, "error"] == ""  # the row is sent (the magic checks this column)
+    assert shown.loc[0, "note"] == (
+        "not sent: Host, Content-Length (the framing comes from the body and the target from "
+        "the URL, as in Flux)"
+    )

@@ -52,12 +52,42 @@ def test_later_key_with_same_canonical_form_wins() -> None:
 
 
 def test_data_forms() -> None:
-    assert build({"data": b"x"}).body == b"x"
-    assert build({"data": bytearray(b"y")}).body == b"y"
-    assert build({"data": memoryview(b"z")}).body == b"z"
-    assert build({"data": "é"}).body == "é".encode()
-    assert build({"headers": {}}).body == b""
+    assert build({"headers": {}, "data": b"x"}).body == b"x"
+    assert build({"headers": {}, "data": bytearray(b"y")}).body == b"y"
+    assert build({"headers": {}, "data": memoryview(b"z")}).body == b"z"
+    assert build({"headers": {}, "data": "é"}).body == "é".encode()
+    assert build({"headers": {}, "data": b""}).body == b""
     assert build({"headers": None, "data": b""}).headers == {}
+
+
+@pytest.mark.parametrize(
+    ("obj", "match"),
+    [
+        ({"headers": {}}, r'without "data" for row 0\. .*needs both labels.*"data": b"" for no'),
+        ({"data": b"x"}, r'without "headers" for row 0\. .*"headers": \{\} for no headers'),
+        ({"header": {}, "data": b"x"}, r'without "headers".*did you mean "headers" instead of "he'),
+        ({"headers": {}, "body": b"x"}, r'without "data".*did you mean "data" instead of "body"\?'),
+        (
+            {"header": {"A": "1"}, "body": b"x"},
+            r'without "headers" \(and "data"\).*"headers" instead of "header" and "data" '
+            r'instead of "body"',
+        ),
+        ({"headers": {}, "Data": b"x"}, r'did you mean "data" instead of "Data"'),
+        ({}, r'without "headers" \(and "data"\).*it has no keys'),
+    ],
+)
+def test_missing_headers_or_data_is_the_rows_error_with_a_did_you_mean(
+    obj: dict[str, object], match: str
+) -> None:
+    # Flux's http.endpoint reads both labels of the mapping's record: neither is optional.
+    with pytest.raises(flux_magic.MappingError, match=match) as info:
+        build(obj)
+    assert info.value.position == 0
+
+
+def test_other_labels_are_ignored_as_in_flux() -> None:
+    req = build({"headers": {"A": "1"}, "data": b"x", "header": {"B": "2"}, "note": 1})
+    assert req == ({"A": "1"}, b"x")
 
 
 @pytest.mark.parametrize(
@@ -66,9 +96,9 @@ def test_data_forms() -> None:
         (None, r"returned None \(NoneType\) for row 0; it must return a dict"),
         ([1, 2], r"returned \[1, 2\] \(list\)"),
         ("text", r"returned 'text' \(str\)"),
-        ({"data": {"a": 1}}, r'"data" must be bytes.*dict.*json.dumps'),
-        ({"data": 5}, r'"data" must be bytes.*int.*str\(...\).encode'),
-        ({"data": None}, r'"data" must be bytes.*b"" for an empty body'),
+        ({"headers": {}, "data": {"a": 1}}, r'"data" must be bytes.*dict.*json.dumps'),
+        ({"headers": {}, "data": 5}, r'"data" must be bytes.*int.*str\(...\).encode'),
+        ({"headers": {}, "data": None}, r'"data" must be bytes.*b"" for an empty body'),
         ({"headers": ["a"], "data": b""}, r'"headers" must be a dict'),
         ({"headers": {"X-N": 5}, "data": b""}, r'header value "X-N" must be a string'),
         ({"headers": {"X-A": "a\r\nX-B: b"}, "data": b""}, "line break"),
@@ -103,7 +133,7 @@ def test_mapping_that_raises_names_row_label_and_original_exception() -> None:
 
 def test_missing_column_lists_the_columns() -> None:
     with pytest.raises(flux_magic.MappingError, match="columns are '_value'"):
-        build_request(lambda r: {"data": r["nope"]}, {"_value": 1}, [0], 0)
+        build_request(lambda r: {"headers": {}, "data": r["nope"]}, {"_value": 1}, [0], 0)
 
 
 def test_a_missing_attribute_lists_the_columns_once() -> None:
@@ -113,6 +143,6 @@ def test_a_missing_attribute_lists_the_columns_once() -> None:
 
     (row,) = iter_rows(pd.DataFrame({"_value": [1]}))
     with pytest.raises(flux_magic.MappingError) as info:
-        build_request(lambda r: {"data": r.nope}, row, [0], 0)
+        build_request(lambda r: {"headers": {}, "data": r.nope}, row, [0], 0)
     assert str(info.value).count("'_value'") == 1
     assert "no column 'nope'" in str(info.value)

@@ -135,7 +135,7 @@ def test_mapping_errors_are_per_row_and_other_rows_go(receiver: Receiver, concur
             raise ValueError("bad row")
         if r._value == 2:
             return {"headers": {"n": 2}, "data": b""}
-        return {"data": f"v{r._value}"}  # str is sent as UTF-8
+        return {"headers": {}, "data": f"v{r._value}"}  # str is sent as UTF-8
 
     out = flux_magic.endpoint(receiver.url, concurrency=concurrency)(mapper)(frame(4))
     assert out["_sent"].tolist() == ["true", "false", "false", "true"]
@@ -162,7 +162,7 @@ def test_missing_values_and_awkward_column_names(receiver: Receiver) -> None:
         }
     )
     out = flux_magic.endpoint(receiver.url)(
-        lambda r: {"data": f"{r._value}|{r._time}|{r['my col']}|{r._start}".encode()}
+        lambda r: {"headers": {}, "data": f"{r._value}|{r._time}|{r['my col']}|{r._start}".encode()}
     )(df)
     assert out["_sent"].tolist() == ["true", "true"]
     assert [g.body for g in receiver.received()] == [
@@ -174,7 +174,7 @@ def test_missing_values_and_awkward_column_names(receiver: Receiver) -> None:
 def test_input_not_mutated_and_index_kept(receiver: Receiver) -> None:
     df = pd.DataFrame({"_value": [1, 2, 3], "_sent": ["x", "y", "z"]}, index=["b", "a", "b"])
     before = df.copy()
-    out = flux_magic.endpoint(receiver.url)(lambda r: {"data": b"x"})(df)
+    out = flux_magic.endpoint(receiver.url)(lambda r: {"headers": {}, "data": b"x"})(df)
     pd.testing.assert_frame_equal(df, before)
     assert out.index.tolist() == ["b", "a", "b"]
     # an input column named _sent is replaced, as Flux's {r with _sent: ...}
@@ -225,7 +225,7 @@ def test_strict_mode_raises_with_partial_result(closed_port_url: str, concurrenc
 
 def test_strict_mode_stops_at_a_mapping_error(receiver: Receiver) -> None:
     sender = flux_magic.endpoint(receiver.url, errors="raise")(
-        lambda r: {"data": 1 if r._value == 2 else b"ok"}
+        lambda r: {"headers": {}, "data": 1 if r._value == 2 else b"ok"}
     )
     with pytest.raises(flux_magic.EndpointError, match=r"row 2 failed.*\"data\" must be bytes"):
         sender(frame(5))
@@ -280,16 +280,16 @@ def test_interrupt_accounts_for_every_row(concurrency: int) -> None:
 
 def test_keyboard_interrupt_from_the_mapping_function(receiver: Receiver) -> None:
     def mapper(r: Any) -> dict[str, Any]:
-        if r._value == 3:
+        if r._value == 7:
             raise KeyboardInterrupt
-        return {"data": b"x"}
+        return {"headers": {}, "data": b"x"}
 
     with pytest.raises(flux_magic.SendInterrupted) as info:
-        flux_magic.endpoint(receiver.url)(mapper)(frame(6))
+        flux_magic.endpoint(receiver.url)(mapper)(frame(10))
     res = info.value.result
-    assert res["_sent"].tolist()[:3] == ["true"] * 3
-    assert res["_error"].iloc[4].startswith("not sent")
-    assert receiver.count == 3
+    assert res["_sent"].tolist()[:7] == ["true"] * 7
+    assert res["_error"].iloc[8].startswith("not sent")
+    assert receiver.count == 7
 
 
 @pytest.mark.parametrize("concurrency", CONCURRENCY)
@@ -445,7 +445,7 @@ def test_elapsed_is_the_time_of_each_row(concurrency: int) -> None:
 
     with Receiver(slow_second) as rx:
         out = flux_magic.endpoint(rx.url, concurrency=concurrency)(
-            lambda r: {"data": f"v {r._value}".encode() if r._value != 2 else 3}
+            lambda r: {"headers": {}, "data": f"v {r._value}".encode() if r._value != 2 else 3}
         )(frame(3))
     assert out["_elapsed"].dtype == "float64"
     assert 0 < out["_elapsed"].iloc[0] < 0.3

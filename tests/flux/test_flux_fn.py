@@ -150,7 +150,7 @@ def test_type_error_for_data_explains_bytes() -> None:
         ("// comment\n(r) => {\n return {}\n}", True),
         ("(r, x=1) => r", True),
         ("() => 1", True),
-        ("lambda r: {'data': b''}", False),
+        ("lambda r: {'headers': {}, 'data': b''}", False),
         ("(lambda r: r)", False),
         ("my_function", False),
         ("(r)", False),

@@ -93,7 +93,7 @@ def test_transport_error_is_shown_and_partial_kept(
 ) -> None:
     program = (
         f'import "http"\nimport "sampledata"\nsampledata.int() |> http.endpoint(url: '
-        f'"{closed_port_url}")(mapFn: (r) => ({{data: bytes(v: "x")}}))()'
+        f'"{closed_port_url}")(mapFn: (r) => ({{headers: {{}}, data: bytes(v: "x")}}))()'
     )
     with pytest.raises(UsageError, match="failed to evaluate map function"):
         run(shell, "", program)
@@ -105,7 +105,8 @@ def test_collect_mode_reports_failures(
 ) -> None:
     program = (
         f'import "http"\nimport "sampledata"\nsampledata.int() |> limit(n: 1) |> '
-        f'http.endpoint(url: "{closed_port_url}")(mapFn: (r) => ({{data: bytes(v: "x")}}))()'
+        f'http.endpoint(url: "{closed_port_url}")'
+        '(mapFn: (r) => ({headers: {}, data: bytes(v: "x")}))()'
     )
     df = run(shell, "--collect --timeout 5", program)
     assert df["_sent"].tolist() == ["false", "false"]
@@ -148,7 +149,8 @@ def test_flux_endpoint_errors_keep_the_caret_under_the_text(
     from flux_magic._magics import FluxEndpointMagic
 
     shell.register_magics(FluxEndpointMagic(shell=shell))
-    shell.user_ns["df"] = pd.DataFrame({"x": [1]})
+    # five rows that all fail to map: the engine stops the send and the magic reports why
+    shell.user_ns["df"] = pd.DataFrame({"x": [1, 2, 3, 4, 5]})
     with pytest.raises(UsageError) as info:
         shell.run_cell_magic("flux_endpoint", "df --url http://127.0.0.1:9/", body)
     text = str(info.value)

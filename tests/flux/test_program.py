@@ -67,7 +67,8 @@ def test_transport_error_stops_the_program(closed_port_url: str) -> None:
 import "http"
 import "sampledata"
 sampledata.int()
-    |> http.endpoint(url: "{closed_port_url}")(mapFn: (r) => ({{data: bytes(v: "x")}}))()
+    |> http.endpoint(url: "{closed_port_url}")(
+        mapFn: (r) => ({{headers: {{}}, data: bytes(v: "x")}}))()
 """
     with pytest.raises(FluxError, match="failed to evaluate map function") as info:
         run_program(program)
@@ -82,7 +83,8 @@ import "http"
 import "sampledata"
 sampledata.int()
     |> limit(n: 1)
-    |> http.endpoint(url: "{closed_port_url}")(mapFn: (r) => ({{data: bytes(v: "x")}}))()
+    |> http.endpoint(url: "{closed_port_url}")(
+        mapFn: (r) => ({{headers: {{}}, data: bytes(v: "x")}}))()
 """
     df = run_program(program, endpoint_options={"errors": "collect"}).frame()
     assert df is not None
@@ -93,11 +95,12 @@ sampledata.int()
 def test_map_fn_type_error_points_into_the_program(receiver: flux_magic.Receiver) -> None:
     program = f"""import "http"
 import "sampledata"
-sampledata.int() |> http.endpoint(url: "{receiver.url}")(mapFn: (r) => ({{data: r.tag}}))()
+sampledata.int()
+    |> http.endpoint(url: "{receiver.url}")(mapFn: (r) => ({{headers: {{}}, data: r.tag}}))()
 """
     with pytest.raises(FluxError, match="expected bytes but found string for data") as info:
         run_program(program)
-    assert "@3:" in str(info.value)
+    assert "@4:" in str(info.value)  # the line of the mapping
     assert "bytes(v: ...)" in str(info.value)
     assert receiver.count == 0
 

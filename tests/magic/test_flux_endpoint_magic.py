@@ -7,8 +7,10 @@ import signal
 import threading
 import time
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
+import certifi
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
@@ -76,7 +78,9 @@ def test_out_stores_the_result_and_the_url_comes_from_a_variable(
 
 
 def test_a_function_name_as_body(shell: Any, receiver: flux_magic.Receiver) -> None:
-    shell.run_cell('def to_request(r):\n    return {"data": f"{r.host}={r._value}".encode()}')
+    shell.run_cell(
+        'def to_request(r):\n    return {"headers": {}, "data": f"{r.host}={r._value}".encode()}'
+    )
     magic(shell, f"df --url {receiver.url}", "\n  to_request  \n")
     assert receiver.requests["body"].tolist() == [b"a=1", b"b=2", b"c=3"]
 
@@ -100,6 +104,7 @@ def test_preview_sends_nothing(
         "size",
         "curl",
         "error",
+        "note",
     ]
     assert table["body"].tolist() == ["The value is 1", "The value is 2", "The value is 3"]
     assert "nothing was sent" in capsys.readouterr().out
@@ -189,6 +194,18 @@ def test_keep_response_and_other_generated_flags(shell: Any) -> None:
 def test_no_verify_warns(shell: Any, receiver: flux_magic.Receiver) -> None:
     with pytest.warns(UserWarning, match="TLS certificates are not checked"):
         magic(shell, f"df --url {receiver.url} --no-verify --quiet")
+
+
+def test_verify_takes_a_ca_bundle_path(
+    shell: Any, receiver: flux_magic.Receiver, tmp_path: Any
+) -> None:
+    missing = tmp_path / "corporate-ca.pem"
+    with pytest.raises(UsageError, match=r"verify='.*corporate-ca\.pem' does not exist"):
+        magic(shell, f"df --url {receiver.url} --verify {missing} --quiet")
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(Path(certifi.where()).read_bytes())
+    result = magic(shell, f"df --url {receiver.url} --verify {bundle} --quiet")
+    assert result["_sent"].tolist() == ["true"] * len(result)
 
 
 def test_every_option_has_a_flag_and_a_config_default(shell: Any) -> None:
@@ -282,7 +299,7 @@ def test_argument_errors_name_the_usage(shell: Any) -> None:
     assert "invalid choice: '3xx'" in one_line_error(
         shell, "df --url http://127.0.0.1:9/ --sent-when 3xx"
     )
-    assert "required: df" in one_line_error(shell, "")
+    assert "name the DataFrame to send" in one_line_error(shell, "")
     assert "cannot read the magic line" in one_line_error(shell, "df --url 'http://x")
     assert "-o needs a Python name" in one_line_error(shell, "df --url http://127.0.0.1:9/ -o 1x")
 
@@ -305,11 +322,14 @@ def test_body_that_is_not_callable(shell: Any) -> None:
 def test_mapping_error_names_the_row_and_nothing_is_sent(
     shell: Any, receiver: flux_magic.Receiver
 ) -> None:
-    text = one_line_error(shell, f"df --url {receiver.url}", "lambda r: {'data': r.nope}")
+    # the engine's rule, as in the API and the widget: the first 5 rows all fail, none is sent
+    shell.user_ns["many"] = pd.DataFrame({"_value": range(20)})
+    line = f"many --url {receiver.url}"
+    text = one_line_error(shell, line, "lambda r: {'headers': {}, 'data': r.nope}")
     assert "the mapping function raised AttributeError" in text
     assert "(at row 0)" in text
-    assert text.endswith("Nothing was sent.")
-    text = one_line_error(shell, f"df --url {receiver.url}", "lambda r: {'data': 1}")
+    assert "the mapping failed for each of the first 5 rows, so nothing was sent" in text
+    text = one_line_error(shell, line, "lambda r: {'headers': {}, 'data': 1}")
     assert '"data" must be bytes' in text
     assert receiver.count == 0
 
@@ -317,7 +337,7 @@ def test_mapping_error_names_the_row_and_nothing_is_sent(
 def test_mapping_error_on_a_later_row_is_reported_per_row(
     shell: Any, receiver: flux_magic.Receiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    body = "lambda r: {'data': str(1 // (r._value - 2)).encode()}"
+    body = "lambda r: {'headers': {}, 'data': str(1 // (r._value - 2)).encode()}"
     result = magic(shell, f"df --url {receiver.url}", body)
     assert result["_sent"].tolist() == ["true", "false", "true"]
     assert "ZeroDivisionError" in result["_error"][1]
@@ -339,11 +359,13 @@ def test_secrets_are_masked_everywhere(
     assert "hunter22" not in out
     assert "tok-123456" not in out
     assert "user:***@" in out
+    shell.user_ns["many"] = pd.DataFrame({"_value": range(6)})
+    nope = "lambda r: {'headers': {}, 'data': r.nope + secret_url}"
     messages = [
         one_line_error(shell, "df $secret_url"),  # forgot --url: argparse echoes the value
         one_line_error(shell, "df --url http://u:hunter22@127.0.0.1:99999/"),
-        one_line_error(shell, "df --url $secret_url", "lambda r: {'data': r.nope}"),
-        one_line_error(shell, "df --url $secret_url", "lambda r: {'data': r.nope + secret_url}"),
+        one_line_error(shell, "many --url $secret_url", nope.replace(" + secret_url", "")),
+        one_line_error(shell, "many --url $secret_url", nope),
     ]
     for text in messages:
         assert "hunter22" not in text, text
@@ -371,13 +393,13 @@ def test_flux_function_literals_go_to_the_flux_layer(
         compiled.append(source)
         if "bad" in source:
             raise flux_magic.FluxError("1:5: expected an expression\n  (r) => bad")
-        return lambda r: {"data": f"flux {r._value}".encode()}
+        return lambda r: {"headers": {}, "data": f"flux {r._value}".encode()}
 
     fake = types.ModuleType("flux_magic._flux")
     fake.looks_like_flux = lambda s: s.lstrip().startswith("(r) =>")  # type: ignore[attr-defined]
     fake.flux_fn = flux_fn  # type: ignore[attr-defined]
     monkeypatch.setitem(__import__("sys").modules, "flux_magic._flux", fake)
-    body = '(r) => ({data: bytes(v: "flux ${r._value}")})'
+    body = '(r) => ({headers: {}, data: bytes(v: "flux ${r._value}")})'
     magic(shell, f"df --url {receiver.url} --quiet", body)
     assert compiled == [body]
     assert receiver.requests["body"].tolist() == [b"flux 1", b"flux 2", b"flux 3"]
@@ -402,20 +424,20 @@ def test_keyboard_interrupt_in_the_mapping_keeps_every_row(
 ) -> None:
     shell.user_ns["many"] = pd.DataFrame({"_value": range(10)})
     shell.run_cell(
-        "def stop_at_4(r):\n"
-        "    if r._value == 4:\n"
+        "def stop_at_7(r):\n"
+        "    if r._value == 7:\n"
         "        raise KeyboardInterrupt\n"
-        "    return {'data': str(r._value).encode()}\n"
+        "    return {'headers': {}, 'data': str(r._value).encode()}\n"
     )
-    text = one_line_error(shell, f"many --url {receiver.url} -o partial", "stop_at_4")
-    assert "interrupted after 4 of 10 rows (4 sent)" in text
+    text = one_line_error(shell, f"many --url {receiver.url} -o partial", "stop_at_7")
+    assert "interrupted after 7 of 10 rows (7 sent)" in text
     assert "is in partial" in text
     partial = shell.user_ns["partial"]
     assert len(partial) == 10
-    assert partial["_sent"].tolist() == ["true"] * 4 + ["false"] * 6
-    assert all(e.startswith("not sent: ") for e in partial["_error"].tolist()[5:])
-    assert receiver.count == 4
-    one_line_error(shell, f"many --url {receiver.url}", "stop_at_4")
+    assert partial["_sent"].tolist() == ["true"] * 7 + ["false"] * 3
+    assert all(e.startswith("not sent: ") for e in partial["_error"].tolist()[8:])
+    assert receiver.count == 7
+    one_line_error(shell, f"many --url {receiver.url}", "stop_at_7")
     assert len(shell.user_ns[PARTIAL_NAME]) == 10
 
 
@@ -423,9 +445,11 @@ def test_keyboard_interrupt_in_the_first_row_or_a_preview(
     shell: Any, receiver: flux_magic.Receiver
 ) -> None:
     shell.run_cell("def interrupt(r):\n    raise KeyboardInterrupt\n")
-    for line in (f"df --url {receiver.url}", f"df --url {receiver.url} --preview"):
-        text = one_line_error(shell, line, "interrupt")
-        assert text == "%%flux_endpoint: interrupted before anything was sent."
+    text = one_line_error(shell, f"df --url {receiver.url}", "interrupt")
+    assert text.startswith("%%flux_endpoint: interrupted before anything was sent; the result")
+    assert shell.user_ns[PARTIAL_NAME]["_sent"].tolist() == ["false"] * 3
+    text = one_line_error(shell, f"df --url {receiver.url} --preview", "interrupt")
+    assert text == "%%flux_endpoint: interrupted before anything was sent."
     assert receiver.count == 0
 
 
@@ -466,3 +490,67 @@ def test_progress_bar_for_long_sends_only(shell: Any, capsys: pytest.CaptureFixt
         assert "sent=" in err
         magic(shell, f"many --url {slow.url} --quiet")
         assert capsys.readouterr().err == ""
+
+
+def test_an_undefined_variable_in_the_url_is_named(shell: Any) -> None:
+    shell.user_ns["hook_url"] = "http://127.0.0.1:9/"
+    text = one_line_error(shell, "df --url $hook_ulr")
+    assert "--url uses the variable 'hook_ulr' ($hook_ulr), which is not defined" in text
+    assert "Did you mean $hook_url?" in text
+    text = one_line_error(shell, "df --url {nowhere}/x")
+    assert "the variable 'nowhere' ({nowhere})" in text
+    assert "has no scheme" not in text
+
+
+def test_limit_sends_only_the_first_rows(
+    shell: Any, receiver: flux_magic.Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = magic(shell, f"df --url {receiver.url} --limit 1 -o one")
+    assert result["host"].tolist() == ["a"]  # Flux's limit(n: 1): the other rows are not there
+    assert receiver.requests["body"].tolist() == [b"The value is 1"]
+    assert capsys.readouterr().out.startswith("1 of 1 row sent")
+    assert "--limit needs a whole number >= 0" in one_line_error(
+        shell, f"df --url {receiver.url} --limit -1"
+    )
+
+
+def test_resend_sends_only_the_failed_rows_and_updates_the_result(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.user_ns["many"] = pd.DataFrame({"_value": range(6)}, index=list("abcdef"))
+    fails = {b"The value is 1", b"The value is 4"}
+    with flux_magic.Receiver(status=lambda q: 500 if q.body in fails else 200) as rx:
+        first = magic(shell, f"many --url {rx.url} -o posted")
+    assert first["_sent"].tolist() == ["true", "false", "true", "true", "false", "true"]
+    capsys.readouterr()
+    with flux_magic.Receiver() as rx:
+        again = magic(shell, f"--resend posted --url {rx.url}")
+        assert sorted(rx.requests["body"].tolist()) == sorted(fails)
+    assert again["_sent"].tolist() == ["true"] * 6
+    assert again.index.tolist() == list("abcdef")
+    assert again["_value"].tolist() == list(range(6))
+    assert shell.user_ns["posted"] is again
+    out = capsys.readouterr().out
+    assert out.startswith("Resent the 2 failed rows of posted: 6 of 6 rows sent")
+    assert "Outcome: 2xx 6." in out
+    assert "The result is in posted." in out
+    text = one_line_error(shell, "df --resend posted --url http://127.0.0.1:9/")
+    assert "either a DataFrame or --resend NAME" in text
+    assert "needs an earlier result" in one_line_error(
+        shell, "--resend df --url http://127.0.0.1:9/"
+    )
+    assert "name the DataFrame to send" in one_line_error(shell, "--url http://127.0.0.1:9/")
+
+
+def test_preview_prints_every_curl_command_in_full(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.user_ns["wide"] = pd.DataFrame({"_value": [1, 2]})
+    long_value = "x" * 300
+    body = f"lambda r: {{'headers': {{'X-Long': '{long_value}'}}, 'data': b'v'}}"
+    magic(shell, "wide --url http://127.0.0.1:9/ --preview", body)
+    out = capsys.readouterr().out
+    assert "The same requests as curl commands (secrets masked):" in out
+    commands = [line for line in out.splitlines() if line.startswith("curl ")]
+    assert len(commands) == 2
+    assert all(f"-H 'X-Long: {long_value}'" in c for c in commands)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from IPython.core.error import UsageError as IPythonUsageError
 
 import flux_magic
 
@@ -39,6 +40,6 @@ def test_a_refused_journal_is_a_one_line_error(
 ) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("not a journal")
-    with pytest.raises(flux_magic.UsageError, match="is not an SQLite file"):
+    with pytest.raises((flux_magic.UsageError, IPythonUsageError), match="is not an SQLite file"):
         shell.run_cell_magic("flux_endpoint", f"df --url {receiver.url} --journal {notes}", MAPPING)
     assert receiver.count == 0

@@ -29,7 +29,10 @@ def executed(tmp_path_factory: pytest.TempPathFactory, notebooks: NotebookRunner
     nb = notebooks(NOTEBOOK.name, tmp_path_factory.mktemp("quickstart"))
     cells = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in cells), "every code cell ran"
-    return {c.source: outputs_of(c, notebooks.text) for c in cells}
+    texts = {c.source: outputs_of(c, notebooks.text) for c in cells}
+    plot = next(c for c in cells if c.source == "flux_magic.plot_outcomes(flaky_result)")
+    texts["images of the plot"] = str(sum("image/png" in o.get("data", {}) for o in plot.outputs))
+    return texts
 
 
 def output(executed: dict[str, str], first_line: str) -> str:
@@ -81,3 +84,18 @@ def test_function_name_and_flux_bodies(executed: dict[str, str]) -> None:
     assert "12 of 12 rows sent" in again
     flux = output(executed, "%%flux_endpoint df --url $url -o from_flux")
     assert "12 of 12 rows sent" in flux
+
+
+@pytest.mark.notebook
+@pytest.mark.timeout(180)
+def test_limit_outcome_plot_and_resend(executed: dict[str, str]) -> None:
+    one = output(executed, "%%flux_endpoint df --url $url --limit 1")
+    assert "1 of 1 row sent" in one  # a progress bar may come first on a loaded machine
+    flaky = output(executed, "%%flux_endpoint df --url $flaky_url -o flaky_result")
+    assert "10 of 12 rows sent, 2 not sent" in flaky  # -2 and -3 got 503
+    assert "Outcome: 2xx 10, 5xx 2. Latency p50 " in flaky
+    assert re.search(r"p95 [\d.]+ m?s, max [\d.]+ m?s\.", flaky)
+    assert executed["images of the plot"] == "1"
+    again = output(executed, "%%flux_endpoint --resend flaky_result --url $url")
+    assert "Resent the 2 failed rows of flaky_result: 12 of 12 rows sent" in again
+    assert re.search(r"true\s+12", output(executed, 'flaky_result["_sent"].value_counts()'))

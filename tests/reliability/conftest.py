@@ -9,7 +9,7 @@ import random
 import ssl
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,8 @@ from cryptography.x509.oid import NameOID
 from pytest_httpserver import HTTPServer
 
 from flux_magic import Received, Reply
+
+from .hostile import HostileServer, Scenario
 
 #: Fault kinds the receiver can be told to produce for a row.
 OK = "ok"  # 200, answered at once
@@ -150,3 +152,35 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HTTPServer]
     server.clear()
     if server.is_running():
         server.stop()
+
+
+# ------------------------------------------------------------------ scripted hostile servers
+@dataclass(frozen=True)
+class HostileTLS:
+    """The server side of the hostile servers' TLS, and the CA bundle clients verify with."""
+
+    server: ssl.SSLContext
+    ca_bundle: str
+
+
+@pytest.fixture(scope="session")
+def hostile_tls(tmp_path_factory: pytest.TempPathFactory) -> HostileTLS:
+    files = make_self_signed(tmp_path_factory.mktemp("hostile-tls"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(files.cert, files.key)
+    return HostileTLS(context, str(files.cert))
+
+
+@pytest.fixture
+def hostile(hostile_tls: HostileTLS) -> Iterator[Callable[..., HostileServer]]:
+    """``hostile(scenario, tls=False)``: a scripted server (``hostile.HostileServer``) playing
+    ``scenario`` on every connection; stopped after the test."""
+    servers: list[HostileServer] = []
+
+    def make(scenario: Scenario, *, tls: bool = False) -> HostileServer:
+        servers.append(HostileServer(scenario, hostile_tls.server if tls else None))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()

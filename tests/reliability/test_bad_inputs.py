@@ -27,7 +27,7 @@ Mapping = Callable[[Any], Any]
 
 
 def text(r: Any) -> dict[str, Any]:
-    return {"data": f"v={r['v']}".encode()}
+    return {"headers": {}, "data": f"v={r['v']}".encode()}
 
 
 def one_row() -> pd.DataFrame:
@@ -107,21 +107,21 @@ CASES = [
     Case(
         "non-string-column-names",
         df=lambda: pd.DataFrame({0: [7], 1.5: ["x"]}),
-        map_fn=lambda r: {"data": f"{r[0]}-{r[1.5]}".encode()},
+        map_fn=lambda r: {"headers": {}, "data": f"{r[0]}-{r[1.5]}".encode()},
         row=("200", "true", ""),
         check=_bodies_are([b"7-x"]),
     ),
     Case(
         "nan-nat-none-na-arrive-as-None",
         df=lambda: NULLS,
-        map_fn=lambda r: {"data": f"{r.f} {r.s} {r.t} {r.i}".encode()},
+        map_fn=lambda r: {"headers": {}, "data": f"{r.f} {r.s} {r.t} {r.i}".encode()},
         row=("200", "true", ""),
         check=_bodies_are([b"None None None None", b"1.0 x 2021-01-01 00:00:00 1"]),
     ),
     Case(
         "categorical",
         df=lambda: pd.DataFrame({"c": pd.Categorical(["lo", "hi"])}),
-        map_fn=lambda r: {"data": r.c.encode()},
+        map_fn=lambda r: {"headers": {}, "data": r.c.encode()},
         row=("200", "true", ""),
         check=_bodies_are([b"lo", b"hi"]),
     ),
@@ -130,20 +130,20 @@ CASES = [
         df=lambda: pd.DataFrame(
             {"t": pd.to_datetime(["2021-01-01T00:00:00Z"]).tz_convert("Europe/Paris")}
         ),
-        map_fn=lambda r: {"data": r.t.isoformat().encode()},
+        map_fn=lambda r: {"headers": {}, "data": r.t.isoformat().encode()},
         row=("200", "true", ""),
         check=_bodies_are([b"2021-01-01T01:00:00+01:00"]),
     ),
     Case(
         "bytes-column",
         df=lambda: pd.DataFrame({"b": [b"\x00\xffraw"]}),
-        map_fn=lambda r: {"data": r.b},
+        map_fn=lambda r: {"headers": {}, "data": r.b},
         row=("200", "true", ""),
         check=_bodies_are([b"\x00\xffraw"]),
     ),
     Case(
         "10-MB-body",
-        map_fn=lambda r: {"data": b"x" * (10 * MB)},
+        map_fn=lambda r: {"headers": {}, "data": b"x" * (10 * MB)},
         row=("200", "true", ""),
         check=_check_big_body,
     ),
@@ -174,25 +174,25 @@ CASES = [
     # --- data of the wrong type
     Case(
         "data-dict",
-        map_fn=lambda r: {"data": {"a": 1}},
+        map_fn=lambda r: {"headers": {}, "data": {"a": 1}},
         row=("", "false", "\"data\" must be bytes (or str, sent as UTF-8) but is {'a': 1} (dict)"),
         arrived=0,
     ),
     Case(
         "data-list",
-        map_fn=lambda r: {"data": [1]},
+        map_fn=lambda r: {"headers": {}, "data": [1]},
         row=("", "false", "use json.dumps(...).encode() for JSON"),
         arrived=0,
     ),
     Case(
         "data-int",
-        map_fn=lambda r: {"data": 5},
+        map_fn=lambda r: {"headers": {}, "data": 5},
         row=("", "false", "use str(...).encode() for text"),
         arrived=0,
     ),
     Case(
         "data-none",
-        map_fn=lambda r: {"data": None},
+        map_fn=lambda r: {"headers": {}, "data": None},
         row=("", "false", 'use b"" for an empty body, or leave "data" out'),
         arrived=0,
     ),
@@ -217,7 +217,7 @@ CASES = [
     ),
     Case(
         "mapping-raises-names-the-columns",
-        map_fn=lambda r: {"data": r.missing},
+        map_fn=lambda r: {"headers": {}, "data": r.missing},
         row=("", "false", "raised AttributeError: the row has no column 'missing'"),
         arrived=0,
     ),
@@ -280,7 +280,7 @@ CASES = [
     ),
     Case(
         "strict-mode-bad-mapping-raises-before-sending",
-        map_fn=lambda r: {"data": 5},
+        map_fn=lambda r: {"headers": {}, "data": 5},
         options={"errors": "raise"},
         raises=flux_magic.EndpointError,
         match=r"row 0 failed, so the send stopped there \(strict mode, as Flux\)",
@@ -401,9 +401,9 @@ def test_a_large_body_is_replayed_on_a_307_redirect(concurrency: int) -> None:
         return Reply(307, headers={"Location": "/final"}) if req.path == "/r" else None
 
     with Receiver(answer) as rx:
-        out = flux_magic.endpoint(rx.url + "r", concurrency=concurrency)(lambda r: {"data": big})(
-            one_row()
-        )
+        out = flux_magic.endpoint(rx.url + "r", concurrency=concurrency)(
+            lambda r: {"headers": {}, "data": big}
+        )(one_row())
         got = [(q.path, q.body == big, q.headers.get("Content-Length")) for q in rx.received()]
     assert out["_sent"].tolist() == ["true"]
     assert got == [("/r", True, str(3 * MB)), ("/final", True, str(3 * MB))]

@@ -292,7 +292,7 @@ def test_cancel_at_a_random_point(concurrency: int, seed: int) -> None:
     at = random.Random(seed).uniform(0.3, 1.2)
     with Receiver(stoppable_handler(kinds, log)) as rx:
         sender = flux_magic.endpoint(rx.url, concurrency=concurrency, timeout=None)(
-            lambda r: {"data": r.id.encode()}
+            lambda r: {"headers": {}, "data": r.id.encode()}
         )
         timer = threading.Timer(at, cancel.set)
         timer.start()
@@ -318,7 +318,7 @@ def test_keyboard_interrupt_at_a_random_point(concurrency: int, seed: int) -> No
     at = random.Random(seed).uniform(0.3, 1.2)
     with Receiver(stoppable_handler(kinds, log)) as rx:
         sender = flux_magic.endpoint(rx.url, concurrency=concurrency, timeout=None)(
-            lambda r: {"data": r.id.encode()}
+            lambda r: {"headers": {}, "data": r.id.encode()}
         )
         # with timeout=None and 40 rows that never get an answer, the send cannot end on
         # its own, so the interrupt always lands inside it (as Ctrl-C in a kernel would)
@@ -346,7 +346,7 @@ def test_cancel_during_a_slow_mapping_sends_nothing_more(
         if r.n == 3:
             cancel.set()
             release.wait(5)  # outlives the grace period: the result is frozen meanwhile
-        return {"data": str(r.n).encode()}
+        return {"headers": {}, "data": str(r.n).encode()}
 
     df = pd.DataFrame({"n": range(6)})
     out = flux_magic.endpoint(receiver.url, concurrency=concurrency)(slow)(df, cancel=cancel)
@@ -366,7 +366,7 @@ def test_cancel_ends_retry_waits_at_once(concurrency: int) -> None:
     df = pd.DataFrame({"n": range(20)})
     with Receiver(lambda req: Reply(503, headers={"Retry-After": "30"})) as rx:
         sender = flux_magic.endpoint(rx.url, concurrency=concurrency, retries=3)(
-            lambda r: {"data": str(r.n).encode()}
+            lambda r: {"headers": {}, "data": str(r.n).encode()}
         )
         cancelled_at: list[float] = []
 

@@ -22,7 +22,7 @@ def frame(n: int = 2) -> pd.DataFrame:
 
 
 def body(r: Any) -> dict[str, Any]:
-    return {"data": str(r.n).encode()}
+    return {"headers": {}, "data": str(r.n).encode()}
 
 
 def redirecting_to(location: str) -> Receiver:

@@ -17,7 +17,7 @@ import pytest
 
 import flux_magic
 from flux_magic import Received, Receiver, Reply, UsageError
-from flux_magic._retry import MAX_RETRY_AFTER, parse_retry_after
+from flux_magic._transports._retry import MAX_RETRY_AFTER, parse_retry_after
 
 #: Every test runs twice: concurrent mode on the lean HTTP/1.1 path, then on aiohttp.
 pytestmark = pytest.mark.usefixtures("concurrent_path")
@@ -30,7 +30,7 @@ def frame(n: int) -> pd.DataFrame:
 
 
 def by_id(r: Any) -> dict[str, Any]:
-    return {"data": r.id.encode()}
+    return {"headers": {}, "data": r.id.encode()}
 
 
 class Flaky:

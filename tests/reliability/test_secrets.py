@@ -15,6 +15,7 @@ from nbclient import NotebookClient
 
 import flux_magic
 from flux_magic import Receiver, Reply
+from flux_magic._secrets import mask_url, secret_values
 from flux_magic._summary import summarize
 
 TOKEN = f"tok{uuid.uuid4().hex}"  # in Authorization, X-Api-Key and Cookie headers
@@ -217,7 +218,8 @@ def test_an_executed_notebook_shows_no_secret(receiver: Receiver) -> None:
         nbformat.v4.new_code_cell("send(df)"),
         nbformat.v4.new_code_cell("send"),
         nbformat.v4.new_code_cell(
-            f"%%flux_endpoint df --url $url\nlambda r: {{'headers': {{'X-Api-Key': '{TOKEN}'}}}}"
+            "%%flux_endpoint df --url $url\n"
+            f"lambda r: {{'headers': {{'X-Api-Key': '{TOKEN}'}}, 'data': b''}}"
         ),
     ]
     NotebookClient(nb, timeout=60, kernel_name="python3").execute()
@@ -238,3 +240,34 @@ def test_url_credentials_become_basic_auth_unless_the_mapping_sets_one(
     )(pd.DataFrame({"n": [0, 1]}))
     auth = sorted(q.headers.get("Authorization", "") for q in receiver.received())
     assert auth == ["Basic dXNAZXI6cDpzcw==", "Bearer mine"]  # base64("us@er:p:ss")
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("http://TOKEN123@127.0.0.1:1/hook", "TOKEN123"),
+        ("http://sk_live_x:@127.0.0.1:1/", "sk_live_x"),
+    ],
+)
+def test_a_credential_given_as_the_user_name_is_masked(url: str, secret: str) -> None:
+    """Issue 11 item 13: ``https://TOKEN@host`` carries its credential in the user name."""
+    assert secret not in mask_url(url)
+    assert "***@127.0.0.1:1" in mask_url(url)
+    assert secret in secret_values(url)
+    sender = flux_magic.endpoint(url)(lambda r: {"data": b"x"})
+    shown = sender.preview(pd.DataFrame({"n": [1]}))
+    assert secret not in shown.to_string()
+    assert secret not in repr(sender)
+
+
+def test_the_curl_column_masks_a_secret_in_the_body_as_the_body_column_does() -> None:
+    """Issue 11 item 13: the same masking in the body and curl columns."""
+    sender = flux_magic.endpoint("http://127.0.0.1:1/hook")(
+        lambda r: {"headers": {"Authorization": "Bearer s3cr3t-token"}, "data": b"t=s3cr3t-token"}
+    )
+    shown = sender.preview(pd.DataFrame({"n": [1]}))
+    assert "s3cr3t-token" not in shown.loc[0, "body"]
+    assert "s3cr3t-token" not in shown.loc[0, "curl"]
+    assert "t=***" in shown.loc[0, "curl"]
+    revealed = sender.preview(pd.DataFrame({"n": [1]}), reveal=True)
+    assert "t=s3cr3t-token" in revealed.loc[0, "curl"]

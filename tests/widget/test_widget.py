@@ -91,7 +91,9 @@ def test_send_marks_sent_and_receiver_gets_every_row(
     assert got["body"].tolist() == [b"a=81.5", b"b=92.0", b"c=99.9"]
     assert got["method"].tolist() == ["POST"] * 3
     assert [h.get("X-Host") or h.get("x-host") for h in got["headers"]] == ["a", "b", "c"]
-    assert "Sent 3 of 3 requests" in w.message.value
+    assert "3 of 3 rows sent, 0 not sent" in w.message.value  # the engine's summary
+    assert "Outcome: 2xx 3." in w.message.value
+    assert "The result is in the output below this widget and in ui.result" in w.message.value
     assert w.result_table.value.count("✔ true") == 3
     assert w.progress.value == 3
     assert w.progress.bar_style == "success"

@@ -36,8 +36,9 @@ def test_magic_opens_the_widget_with_the_given_options(shell: Any) -> None:
     assert isinstance(w, EndpointWidget)
     assert w.df_picker.value == "alerts"
     assert w.url_text.value == "http://127.0.0.1:9/hook"
-    assert (w.concurrency.value, w.timeout.value, w.sent_when.value) == (4, 5.0, "2xx")
-    assert w.strict.value
+    assert (w.concurrency.value, w.timeout.value, w.sent_when.value) == (4, "5", "2xx")
+    assert w.model.timeout == 5.0
+    assert w.errors.value == "raise"
     assert w.output_name.value == "posted"
     assert w.namespace is shell.user_ns
 
@@ -47,7 +48,7 @@ def test_magic_opens_the_widget_with_the_given_options(shell: Any) -> None:
     [
         ("missing_df", "no variable named 'missing_df'"),
         ("--bogus", "unrecognized arguments"),
-        ("--concurrency 0", "--concurrency must be 1 or more"),
+        ("--concurrency 0", "concurrency must be a whole number >= 1, not 0"),
         ("--sent-when 201", "invalid choice"),
         ("'unclosed", "No closing quotation"),
     ],
@@ -76,7 +77,7 @@ def test_show_code_text(shell: Any) -> None:
     )
     assert body.strip() == w.mapping_text.value.strip()
     assert "pw123" not in w.code.value
-    assert "masked" in w.message.value
+    assert "masked" in w.code.value
 
 
 @pytest.mark.skipif(

@@ -1,4 +1,4 @@
-"""Retries (through tenacity) and the rate limit, shared by the httpx and aiohttp transports.
+"""Retries (through tenacity) and the rate limit, shared by every backend through the driver.
 
 What is retried, with ``retries=N`` (N extra attempts per row at most):
 
@@ -19,9 +19,7 @@ Waits grow exponentially with random jitter: ``backoff * 2**(attempt-1)`` plus u
 from the rate limit, and a cancel or Ctrl-C ends any wait at once.
 
 The rate limit is one clock shared by all workers (``Pacer``): each request reserves the next
-free slot, ``1 / rate`` seconds after the previous one, under a lock. The same object serves
-the sequential thread and the asyncio workers, so both paths obey exactly the same spacing;
-a token-bucket library would bring either a sync or an async API, not one clock for both.
+free slot, ``1 / rate`` seconds after the previous one.
 """
 
 from __future__ import annotations
@@ -32,19 +30,21 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import tenacity
 
+from ._protocol import MAYBE_SENT, Attempt
+
 if TYPE_CHECKING:
-    from ._options import Options
-    from ._request import Request
-    from ._transport import Ledger, Outcome
+    from .._options import Options
+    from .._request import Request
+    from ._protocol import Ledger, Outcome
 
 __all__ = [
     "MAX_RETRY_AFTER",
     "MAX_WAIT",
-    "Attempt",
+    "RETRY_STATUSES",
     "Pacer",
     "Retrier",
     "Stopped",
@@ -59,19 +59,6 @@ MAX_WAIT = 30.0
 MAX_RETRY_AFTER = 60.0
 RETRY_STATUSES = frozenset({429, 503})
 _STEP = 0.05
-
-#: Attempt kinds: why a failed attempt may be retried.
-ANSWERED = "answered"  # 429 / 503
-NOT_SENT = "not sent"  # the request never left
-MAYBE_SENT = "maybe sent"  # the server may have received it
-
-
-class Attempt(NamedTuple):
-    """One attempt's outcome, and what it means for retrying."""
-
-    outcome: Outcome
-    kind: str | None = None
-    retry_after: float | None = None
 
 
 class Stopped(Exception):
@@ -176,16 +163,6 @@ class Retrier:
         )
 
     # -- waits ----------------------------------------------------------------------------
-    def sleep_sync(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while True:
-            if self.ledger.stopping:
-                raise Stopped
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            time.sleep(min(left, _STEP))
-
     async def sleep_async(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while True:
@@ -197,41 +174,10 @@ class Retrier:
             await asyncio.sleep(min(left, _STEP))
 
     # -- one row --------------------------------------------------------------------------
-    def run_sync(
-        self, position: int, req: Request, send: Callable[[Request], Attempt]
-    ) -> tuple[Outcome, int] | None:
-        """Send one row with pacing and retries; None if the send stopped before it went."""
-        if self.idempotency_key:
-            req = with_idempotency_key(req, self.ledger.idempotency_key(position))
-        tries: list[Attempt] = []
-
-        def once() -> Attempt:
-            if self.pacer is not None:
-                self.sleep_sync(self.pacer.reserve())
-            if self.ledger.stopping:
-                raise Stopped
-            if not tries:
-                self.ledger.begin(position)
-            tries.append(send(req))
-            return tries[-1]
-
-        try:
-            if self.retries:
-                retrying = tenacity.Retrying(
-                    sleep=self.sleep_sync,
-                    **self._tenacity_args(position),  # type: ignore[arg-type]
-                )
-                attempt: Attempt = retrying(once)
-            else:
-                attempt = once()
-        except Stopped:
-            return _stopped(tries)
-        return attempt.outcome, len(tries)
-
     async def run_async(
         self, position: int, req: Request, send: Callable[[Request], Awaitable[Attempt]]
     ) -> tuple[Outcome, int] | None:
-        """The asyncio twin of ``run_sync``: same pacing, retries and wording."""
+        """Send one row with pacing and retries; None if the send stopped before it went."""
         if self.idempotency_key:
             req = with_idempotency_key(req, self.ledger.idempotency_key(position))
         tries: list[Attempt] = []

@@ -1,0 +1,363 @@
+"""The lean HTTP/1.1 backend: one keep-alive connection per worker, answers parsed by httptools.
+
+Used for ``http://`` and ``https://`` targets without proxy, URL credentials or URL policy (see
+``usable``), in sequential and concurrent mode: each worker owns one connection (an
+``asyncio.Protocol`` feeding ``httptools.HttpResponseParser``; TLS through asyncio with the
+send's ``ssl.SSLContext``, SNI and ALPN ``http/1.1``) and sends one request at a time on it, no
+pipelining. The request is the head (method, path, ``Host``, ``DEFAULT_HEADERS``, the mapping's
+headers, ``Content-Length``) and the body in one write. The answer's body goes to the ``Sink``.
+
+A connection is reused only when the answer was complete, the server allows keep-alive, and
+nothing else arrived: bytes nobody asked for (an extra answer in the same packet) or the
+server's close make it unusable, and an idle connection with anything to read is replaced
+before a request is written (checked with ``poll``, which works at any descriptor number).
+Answer heads are capped at ``MAX_HEAD`` bytes; an upgrade (``101``, ``Upgrade``) fails the row.
+
+The lean backend serves only the send's own origin; other redirect targets and everything
+after the server sets a cookie go to the fallback backend (aiohttp), chosen by the driver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import select
+import ssl
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import httptools
+from yarl import URL
+
+from ._failures import Kind, TransportFailure, from_os_error
+from ._protocol import DEFAULT_HEADERS, Hop, Sink
+
+if TYPE_CHECKING:
+    from ._protocol import Backend
+
+__all__ = ["MAX_HEAD", "LeanBackend", "LeanTarget", "usable_url"]
+
+#: The largest answer head (status line and header fields) read, in bytes.
+MAX_HEAD = 64 * 1024
+#: Request headers that change how the exchange goes: such rows go to the fallback.
+_FRAMING = frozenset({"Expect", "Upgrade", "Connection"})
+_DEFAULT_NAMES = frozenset(DEFAULT_HEADERS)
+#: An idle connection is checked for a close (or stray bytes) before reuse when it has been
+#: idle longer than this (seconds); within it, the event loop has just read the socket.
+_IDLE_CHECK = 0.002
+#: Above this size the body is written on its own rather than copied into one buffer.
+_JOIN_LIMIT = 64 * 1024
+
+
+def usable_url(url: str) -> bool:
+    """Whether ``url`` (credentials already removed) is one the lean backend can serve."""
+    try:
+        parsed = URL(url)
+        host = parsed.raw_host
+        parsed.port  # noqa: B018 (raises for a bad port)
+    except (TypeError, ValueError):
+        return False
+    if host and host.replace(".", "").isdigit():  # dotted digits must be a real IPv4 literal
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:  # e.g. 127.000.000.001: the other backends refuse it; so does this
+            return False
+    return parsed.scheme in ("http", "https") and bool(host) and not parsed.raw_user
+
+
+class _Extra(Exception):
+    """A second answer to one request: parsing stops and the connection is dropped."""
+
+
+class _Conn(asyncio.Protocol):
+    """One keep-alive connection and the state of the answer being read on it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.tls = False
+        self.fd = -1
+        self.parser = httptools.HttpResponseParser(self)
+        self.closed = False
+        self.idle_since = 0.0
+        self.waiter: asyncio.Future[None] | None = None
+        self.sink = Sink(0, 0)
+        self.headers_done = False
+        self.complete = False
+        self.keep_alive = False
+        self.framed = False
+        self.head_size = 0
+        self.failure: TransportFailure | None = None
+
+    def begin(self, sink: Sink) -> asyncio.Future[None]:
+        """Prepare for the next answer; the returned future is done when it is read."""
+        self.sink = sink
+        self.headers_done = False
+        self.complete = False
+        self.keep_alive = False
+        self.framed = False
+        self.head_size = 0
+        self.failure = None
+        waiter = self.waiter = self.loop.create_future()
+        return waiter
+
+    def close(self, *, abort: bool = True) -> None:
+        """Close at once (``abort``: unread bytes may follow) or after pending writes. A TLS
+        connection is always closed at once: a close_notify exchange could outlive the send's
+        event loop."""
+        self.closed = True
+        if self.transport is not None:
+            if abort or self.tls:
+                self.transport.abort()
+            else:
+                self.transport.close()
+
+    def stale(self) -> bool:
+        """Whether the idle connection has something to read: the server's close (or bytes
+        nobody asked for) that the event loop has not processed yet."""
+        if self.fd < 0:
+            return self.transport is None
+        try:
+            poller = select.poll()
+            poller.register(self.fd, select.POLLIN | select.POLLPRI)
+            return bool(poller.poll(0))
+        except (OSError, ValueError):
+            return True
+
+    def _done(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        self.idle_since = self.loop.time()
+
+    def _fail(self, failure: TransportFailure) -> None:
+        self.failure = failure
+        self.close()
+        self._done()
+
+    # asyncio.Protocol ------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.tls = transport.get_extra_info("sslcontext") is not None
+        sock = transport.get_extra_info("socket")
+        self.fd = sock.fileno() if sock is not None else -1
+
+    def data_received(self, data: bytes) -> None:
+        waiter = self.waiter
+        if waiter is None or waiter.done() or self.complete:
+            # bytes nobody asked for: the connection cannot be trusted
+            self.keep_alive = False
+            self.close()
+            return
+        if not self.headers_done:
+            self.head_size += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(TransportFailure(Kind.UPGRADE, f"status {self.parser.get_status_code()}"))
+            return
+        except httptools.HttpParserInvalidStatusError:
+            self._fail(TransportFailure(Kind.PROTOCOL, "invalid status line"))
+            return
+        except httptools.HttpParserError as exc:
+            if self.complete:  # the answer was whole; something else followed it: drop it
+                self.keep_alive = False
+                self.close()
+                self._done()
+            else:
+                self._fail(TransportFailure(Kind.PROTOCOL, _parser_detail(exc)))
+            return
+        if not self.headers_done and self.head_size > MAX_HEAD:
+            self._fail(TransportFailure(Kind.HEAD_TOO_LARGE))
+            return
+        if self.complete or self.sink.over:
+            self._done()
+
+    def eof_received(self) -> bool | None:
+        return None  # close the transport; connection_lost reports the answer's state
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        if self.headers_done and not self.framed and not self.complete:
+            # no Content-Length and not chunked: the body ends where the connection does
+            self.complete = True
+        elif isinstance(exc, ssl.SSLError):
+            self.failure = from_os_error(exc, connecting=False)
+        else:
+            self.failure = TransportFailure(Kind.CLOSED)
+        waiter.set_result(None)
+
+    # httptools callbacks ---------------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.lower()
+        sink = self.sink
+        if key == b"content-length" or key == b"transfer-encoding":
+            self.framed = True
+        elif key == b"location":
+            sink.location = value.decode("utf-8", "surrogateescape")
+        elif key == b"retry-after":
+            sink.retry_after = value.decode("latin-1")
+        elif key == b"set-cookie":
+            if sink.cookies is None:
+                sink.cookies = []
+            sink.cookies.append(value.decode("utf-8", "surrogateescape"))
+        elif key == b"uri" and sink.location is None:
+            sink.location = value.decode("utf-8", "surrogateescape")
+
+    def on_message_begin(self) -> None:
+        if self.complete:
+            raise _Extra  # a second answer to one request: stop parsing, drop the connection
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            return  # an interim answer (100 Continue, 103 Early Hints): skipped
+        self.sink.status = status
+        self.headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        sink = self.sink
+        if not sink.over:
+            sink.feed(body)
+
+    def on_message_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            sink = self.sink
+            sink.location = sink.retry_after = None
+            self.head_size = 0
+            return
+        self.complete = True
+        self.keep_alive = self.parser.should_keep_alive()
+
+
+def _parser_detail(exc: BaseException) -> str:
+    """httptools' parser errors carry llhttp's reason; shown as the detail."""
+    return str(exc) or type(exc).__name__
+
+
+def _lines(headers: dict[str, str]) -> bytes:
+    return "".join([f"{k}: {v}\r\n" for k, v in headers.items()]).encode("utf-8")
+
+
+class LeanTarget:
+    """What the workers of one send share: the origin, its precomputed request head, TLS."""
+
+    def __init__(self, url: str, context: Callable[[], ssl.SSLContext]) -> None:
+        parsed = URL(url)
+        self.url = url
+        self.origin = parsed.origin()
+        self.host = parsed.raw_host or ""
+        self.port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        self.ssl = context() if parsed.scheme == "https" else None
+        # the same Host and path aiohttp would send (both come from yarl)
+        head = f"POST {parsed.raw_path_qs} HTTP/1.1\r\nHost: {parsed.host_port_subcomponent}\r\n"
+        self.prefix = head.encode("utf-8")
+        self.head = self.prefix + _lines(DEFAULT_HEADERS)
+
+    def serves(self, hop: Hop) -> bool:
+        """Whether this backend can send ``hop``: its own URL, a plain POST, usual headers."""
+        return hop.url == self.url and hop.method == "POST" and _FRAMING.isdisjoint(hop.headers)
+
+    def encode(self, hop: Hop) -> bytes:
+        """The request's bytes."""
+        headers = hop.headers
+        body = hop.body
+        if headers:
+            if _DEFAULT_NAMES.isdisjoint(headers):
+                head = self.head + _lines(headers)
+            else:  # the mapping replaces a default header
+                merged = {k: v for k, v in DEFAULT_HEADERS.items() if k not in headers}
+                head = self.prefix + _lines(merged) + _lines(headers)
+        else:
+            head = self.head
+        return b"%sContent-Length: %d\r\n\r\n%s" % (head, len(body), body)
+
+
+class LeanBackend:
+    """One worker's connection to the target (implements ``Backend``)."""
+
+    def __init__(self, target: LeanTarget) -> None:
+        self.target = target
+        self.conn: _Conn | None = None
+        self.loop = asyncio.get_running_loop()
+
+    async def _connect(self) -> _Conn:
+        target = self.target
+        loop = self.loop
+        try:
+            _, conn = await loop.create_connection(
+                lambda: _Conn(loop),
+                target.host,
+                target.port,
+                ssl=target.ssl,
+                server_hostname=target.host if target.ssl is not None else None,
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise from_os_error(exc, connecting=True) from exc
+        except UnicodeError as exc:
+            raise TransportFailure(Kind.BAD_URL, "the host name is not valid IDNA") from exc
+        return conn
+
+    async def exchange(self, hop: Hop, sink: Sink) -> None:
+        data = self.target.encode(hop)
+        conn = self.conn
+        # A connection the server has closed while idle is noticed here (its close arrived
+        # before this request was written) and replaced before anything is sent. A request is
+        # never written twice: once written, a failure is "maybe sent", left to the retry
+        # rules, because an empty read cannot tell an idle close racing with the write from a
+        # server that took the request and then dropped the connection.
+        loop = self.loop
+        if (
+            conn is not None
+            and not conn.closed
+            and loop.time() - conn.idle_since > _IDLE_CHECK
+            and conn.stale()
+        ):
+            conn.close()
+        if conn is None or conn.closed:
+            self.conn = None
+            conn = self.conn = await self._connect()
+        waiter = conn.begin(sink)
+        transport = conn.transport
+        assert transport is not None
+        sink.sending = True
+        body = hop.body
+        if len(data) > _JOIN_LIMIT and len(body) > _JOIN_LIMIT:
+            transport.write(data[: len(data) - len(body)])
+            transport.write(body)
+        else:
+            transport.write(data)
+        try:
+            await waiter
+        except BaseException:  # cancelled (the deadline, a stop): mid-answer, never reusable
+            conn.close()
+            self.conn = None
+            raise
+        if conn.failure is not None:
+            self.conn = None
+            raise conn.failure
+        if sink.over:
+            conn.close()
+            self.conn = None
+        elif not conn.complete:
+            conn.close()
+            self.conn = None
+            raise TransportFailure(Kind.CLOSED)
+        elif not conn.keep_alive:
+            conn.close(abort=False)
+            self.conn = None
+
+    async def aclose(self) -> None:
+        if self.conn is not None:
+            waiter = self.conn.waiter
+            self.conn.close(abort=waiter is not None and not waiter.done())
+            self.conn = None
+
+
+if TYPE_CHECKING:
+    _check: type[Backend] = LeanBackend
