@@ -43,7 +43,10 @@ def test_first_rows_all_failing_send_nothing(
     assert "(at row 0)" in text
     assert info.value.position == 0
     assert receiver.count == 0
-    assert sender.result is None
+    # every row is still accounted for: none was sent
+    assert sender.result is not None
+    assert sender.result["_sent"].tolist() == ["false"] * 20
+    assert sender.result["_status"].tolist() == [""] * 20
 
 
 @pytest.mark.parametrize("concurrency", CONCURRENCY)

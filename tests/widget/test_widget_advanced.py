@@ -73,7 +73,7 @@ def test_advanced_section_is_collapsed_documented_and_defaults_from_options(
         assert values[name] == getattr(defaults, name), name
     assert w.options() == {n: getattr(defaults, n) for n in every}
     w.retries.value = 2
-    w.verify.value = False
+    w.verify.value = "false"  # a text box: true, false or a CA bundle path
     assert w.advanced.titles == ("Advanced (2 changed)",)
 
 
@@ -168,7 +168,7 @@ def test_verify_off_is_a_note_in_the_widget_not_a_warning(
     namespace: dict[str, Any], receiver: flux_magic.Receiver
 ) -> None:
     w = make(namespace, receiver.url)
-    w.verify.value = False
+    w.verify.value = "false"  # a text box: true, false or a CA bundle path
     send(w)  # pytest turns warnings into errors: none may escape the widget
     assert w.result is not None
     assert w.result["_sent"].tolist() == ["true"] * 3
@@ -283,7 +283,7 @@ def test_show_code_with_advanced_options_runs_and_gives_the_same_result(shell: A
         w.idempotency_key.value = True
         w.rate.value = "500"
         w.allow_hosts.value = "127.0.0.1, localhost"
-        w.verify.value = False
+        w.verify.value = "false"  # a text box: true, false or a CA bundle path
         w.max_redirects.value = 3
         w.keep_response.value = 2
         w.concurrency.value = 2
