@@ -67,7 +67,7 @@ def endpoint(url: str, **options: Any) -> Endpoint:
         concurrency=1, timeout=30.0, sent_when="200", errors="collect", max_redirects=10,
         max_response_bytes=100 MB, keep_response=0, verify=True, retries=0,
         retry_unknown=False, backoff=0.5, idempotency_key=False, rate=None,
-        block_private=False, allow_hosts=(). See ``flux_magic.OPTION_DOCS``.
+        block_private=False, allow_hosts=(), journal=None. See ``flux_magic.OPTION_DOCS``.
 
     Examples
     --------

@@ -245,7 +245,9 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
             bar.close()
         elapsed = time.perf_counter() - started
         if not quiet:
-            line = summarize(result, elapsed).line(url=url, sent_when_hint="--sent-when 2xx")
+            line = summarize(result, elapsed).line(
+                url=url, sent_when_hint="--sent-when 2xx", retry_unknown_hint="--retry-unknown"
+            )
             if previous is not None:
                 line = f"Resent the {len(positions):,} failed rows of {args.resend}: {line}"
             if out:
