@@ -19,10 +19,12 @@ from ._errors import (
     FluxError,
     FluxMagicError,
     HeaderError,
+    JournalError,
     MappingError,
     SendInterrupted,
     UsageError,
 )
+from ._journal import read_journal
 from ._options import OPTION_DOCS, Options
 from ._receiver import Received, Receiver, Reply
 from ._request import check_url
@@ -35,6 +37,7 @@ __all__ = [
     "FluxError",
     "FluxMagicError",
     "HeaderError",
+    "JournalError",
     "MappingError",
     "Options",
     "Received",
@@ -52,6 +55,7 @@ __all__ = [
     "looks_like_flux",
     "plot_outcomes",
     "read_annotated_csv",
+    "read_journal",
     "sampledata",
     "to_annotated_csv",
     "unload_ipython_extension",

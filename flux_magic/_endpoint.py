@@ -6,11 +6,12 @@ import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 
-from ._errors import UsageError
+from ._errors import EndpointError, SendInterrupted, UsageError
+from ._frames import DASK, frame_kind, require, to_pandas
 from ._options import Options
 from ._preview import preview_frame
 from ._request import check_url
@@ -66,7 +67,7 @@ def endpoint(url: str, **options: Any) -> Endpoint:
         concurrency=1, timeout=30.0, sent_when="200", errors="collect", max_redirects=10,
         max_response_bytes=100 MB, keep_response=0, verify=True, retries=0,
         retry_unknown=False, backoff=0.5, idempotency_key=False, rate=None,
-        block_private=False, allow_hosts=(). See ``flux_magic.OPTION_DOCS``.
+        block_private=False, allow_hosts=(), journal=None. See ``flux_magic.OPTION_DOCS``.
 
     Examples
     --------
@@ -165,8 +166,9 @@ class Sender:
         self.map_fn = map_fn
         self.options = options
         self.hooks = hooks or Hooks()
-        self.result: pd.DataFrame | None = None
+        self.result: Any = None
 
+    @overload
     def __call__(
         self,
         df: pd.DataFrame,
@@ -174,9 +176,33 @@ class Sender:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         limit: int | None = None,
-    ) -> pd.DataFrame:
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def __call__(
+        self,
+        df: Any,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: Any = None,
+        limit: int | None = None,
+    ) -> Any: ...
+
+    def __call__(
+        self,
+        df: Any,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: Any = None,
+        limit: int | None = None,
+    ) -> Any:
         """Send every row of ``df``; return it with ``_status``, ``_sent``, ``_error`` and
         ``_elapsed``.
+
+        ``df`` may be a pandas or Polars DataFrame (or a Polars LazyFrame, collected once);
+        the result is of the same library. For a Dask DataFrame the result is a lazy Dask
+        DataFrame: building it sends nothing, each ``compute()`` sends every row (again); its
+        ``cancel`` may be a ``distributed.Event``. ``sender.send(ddf)`` sends at once instead.
 
         ``progress(done, total, sent, failed)`` is called from this thread about ten times a
         second and once at the end. Setting ``cancel`` (a ``threading.Event``) stops the send
@@ -184,10 +210,29 @@ class Sender:
         ``result`` (also ``self.result``) has every row. ``limit=n`` sends only the first
         ``n`` rows, as Flux's ``limit(n:)`` before the endpoint: the result has those rows.
         """
-        from ._errors import EndpointError, SendInterrupted
+        kind = frame_kind(df)
+        if kind == DASK:
+            if progress is not None:
+                raise UsageError(
+                    "sender(ddf) builds a lazy result and sends nothing yet, so there is no "
+                    "progress to report; use sender.send(ddf, progress=...) to send at once."
+                )
+            require(DASK)
+            from ._dask import lazy_send
 
+            self._plain_only("a Dask DataFrame")
+            if limit is not None:
+                raise UsageError(
+                    "limit= is for pandas and Polars frames; for a Dask DataFrame take the "
+                    "rows first, e.g. sender(ddf.head(n, npartitions=-1, compute=False))."
+                )
+            check_frame(df._meta)
+            return lazy_send(df, self.map_fn, self.url, self.options, cancel=cancel)
+        if kind is None:
+            check_frame(df)  # explains what is wrong with it
+        converted, back = to_pandas(df)
         hooks = self.hooks
-        frame = check_frame(df)
+        frame = check_frame(converted)
         if limit is not None:
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
                 raise UsageError(f"limit must be a whole number >= 0, not {limit!r}.")
@@ -199,21 +244,23 @@ class Sender:
         if forced:
             options = options.replace(keep_response=hooks.keep_answer)
         try:
-            self.result = self._finish(
-                send_frame(
-                    frame,
-                    self.map_fn,
-                    self.url,
-                    options,
-                    progress=progress,
-                    cancel=cancel,
-                    answer_check=hooks.answer_check,
-                    secrets=hooks.secrets,
-                ),
-                forced,
+            self.result = back(
+                self._finish(
+                    send_frame(
+                        frame,
+                        self.map_fn,
+                        self.url,
+                        options,
+                        progress=progress,
+                        cancel=cancel,
+                        answer_check=hooks.answer_check,
+                        secrets=hooks.secrets,
+                    ),
+                    forced,
+                )
             )
         except (EndpointError, SendInterrupted) as exc:
-            exc.result = self.result = self._finish(exc.result, forced)
+            exc.result = self.result = back(self._finish(exc.result, forced))
             raise
         except Exception as exc:  # flux_magic itself failed: the rows already sent are kept
             partial = getattr(exc, "result", None)
@@ -250,15 +297,17 @@ class Sender:
 
         positions, rows = failed_rows(result)
         if not positions:
-            self.result = result.copy()
-            return self.result
+            unchanged = result.copy()
+            self.result = unchanged
+            return unchanged
         try:
             again = self(rows, progress=progress, cancel=cancel)
         except SendInterrupted as exc:
             self.result = merge_rows(result, positions, exc.result)
             raise SendInterrupted(str(exc), result=self.result) from None
-        self.result = merge_rows(result, positions, again)
-        return self.result
+        merged = merge_rows(result, positions, again)
+        self.result = merged
+        return merged
 
     def _finish(self, result: pd.DataFrame, forced: bool) -> pd.DataFrame:
         if self.hooks.finish is not None:
@@ -267,18 +316,78 @@ class Sender:
             result = result.drop(columns="_response")
         return result
 
-    def preview(self, df: pd.DataFrame, n: int = 10, *, reveal: bool = False) -> pd.DataFrame:
+    def _plain_only(self, what: str) -> None:
+        """Dask sends run the plain engine on workers; endpoints with hooks need pandas."""
+        if self.hooks != Hooks():
+            raise UsageError(
+                f"this endpoint does not send {what}; compute it into pandas first "
+                "(ddf.compute()), or use flux_magic.endpoint(url)(map_fn)."
+            )
+
+    def send(
+        self,
+        df: Any,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        limit: int | None = None,
+    ) -> Any:
+        """Send every row of ``df`` now, whatever its library; a Dask result comes as pandas.
+
+        For pandas and Polars frames this is ``sender(df)``. A Dask DataFrame is computed at
+        once (on the ``dask.distributed`` client when there is one, else partition after
+        partition here), with ``progress`` per finished partition; ``cancel`` and Ctrl-C stop
+        every partition promptly, and the result accounts for every row.
+
+        Examples
+        --------
+        >>> import flux_magic, pandas as pd
+        >>> with flux_magic.Receiver() as rx:
+        ...     send = flux_magic.endpoint(url=rx.url)(lambda r: {"headers": {}, "data": b"x"})
+        ...     send.send(pd.DataFrame({"v": [1, 2]}))["_sent"].tolist()
+        ['true', 'true']
+        """
+        if frame_kind(df) != DASK:
+            return self(df, progress=progress, cancel=cancel, limit=limit)
+        require(DASK)
+        self._plain_only("a Dask DataFrame")
+        if limit is not None:
+            self(df, limit=limit)  # raises the explanation
+        from ._dask import send_now
+
+        try:
+            self.result = send_now(
+                df, self.map_fn, self.url, self.options, progress=progress, cancel=cancel
+            )
+        except SendInterrupted as exc:
+            self.result = exc.result
+            raise
+        return self.result
+
+    def preview(self, df: Any, n: int = 10, *, reveal: bool = False) -> Any:
         """The requests the first ``n`` rows would make; nothing is sent.
 
         Columns: row, method, url, headers, body, size, curl, error. Secrets are masked
-        unless ``reveal=True`` (for a paste-able curl command).
+        unless ``reveal=True`` (for a paste-able curl command). A Polars frame gives a Polars
+        table; a Dask DataFrame is read from its first partition only.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise UsageError(f"n must be a whole number >= 0, not {n!r}.")
-        frame = check_frame(df)
+        kind = frame_kind(df)
+        back: Callable[[Any], Any] | None = None
+        if kind == DASK:
+            require(DASK)
+            from ._dask import preview_head
+
+            head = preview_head(df, n)
+        else:
+            if kind is None:
+                check_frame(df)  # explains what is wrong with it
+            head, back = to_pandas(df, head=n)
+        frame = check_frame(head)
         if self.hooks.prepare is not None:
             frame = self.hooks.prepare(frame.iloc[:n])
-        return preview_frame(
+        table = preview_frame(
             frame,
             self.map_fn,
             self.url,
@@ -287,6 +396,7 @@ class Sender:
             secrets=self.hooks.secrets,
             secret_fields=self.hooks.secret_fields,
         )
+        return back(table) if back is not None else table
 
     def __repr__(self) -> str:
         name = getattr(self.map_fn, "__name__", type(self.map_fn).__name__)

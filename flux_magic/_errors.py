@@ -4,6 +4,7 @@
 
     FluxMagicError                  every error flux_magic raises on purpose
     ├── UsageError (ValueError)     bad arguments: URL, options, DataFrame, mapping function
+    │   └── JournalError            a journal that cannot be used: unwritable, full, corrupt
     ├── MappingError (ValueError)   the mapping raised or returned a bad shape, for one row
     │   └── HeaderError             a header name or value that cannot be sent
     ├── EndpointError               strict mode: the first failed row stops the send
@@ -26,6 +27,7 @@ __all__ = [
     "FluxError",
     "FluxMagicError",
     "HeaderError",
+    "JournalError",
     "MappingError",
     "SendInterrupted",
     "UsageError",
@@ -38,6 +40,15 @@ class FluxMagicError(Exception):
 
 class UsageError(FluxMagicError, ValueError):
     """An argument is wrong: the URL, an option, the DataFrame or the mapping function."""
+
+
+class JournalError(UsageError):
+    """The journal (option ``journal=``) cannot be used: a path that cannot be written, a
+    full disk, a file that is not a flux_magic journal, or the journal of another send.
+
+    Raised before anything is sent; a journal file is never reset or overwritten to get past
+    one of these.
+    """
 
 
 class MappingError(FluxMagicError, ValueError):

@@ -29,6 +29,7 @@ from traitlets.config import Configurable
 
 from ._endpoint import endpoint
 from ._errors import EndpointError, FluxMagicError, SendInterrupted
+from ._frames import frame_rows, is_frame
 from ._mapping import MappingSourceError, compile_mapping
 from ._option_specs import option_specs
 from ._option_traits import option_traits
@@ -132,7 +133,7 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
     @argument("--quiet", action="store_true", default=None, help="No summary, no progress bar.")
     @_option_arguments
     @cell_magic
-    def flux_endpoint(self, line: str, cell: str) -> pd.DataFrame | None:
+    def flux_endpoint(self, line: str, cell: str) -> Any:
         """Send one HTTP POST per row of a DataFrame, like Flux's ``http.endpoint(url)(mapFn)``.
 
         The magic line names the DataFrame and the URL; the cell body is the mapping function:
@@ -211,7 +212,7 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
             if previous is not None:
                 result = sender.resend_failed(previous, progress=bar)
             else:
-                result = sender(df, progress=bar)
+                result = sender.send(df, progress=bar)
         except SendInterrupted as exc:
             bar.close()
             name = out or PARTIAL_NAME
@@ -244,7 +245,9 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
             bar.close()
         elapsed = time.perf_counter() - started
         if not quiet:
-            line = summarize(result, elapsed).line(url=url, sent_when_hint="--sent-when 2xx")
+            line = summarize(result, elapsed).line(
+                url=url, sent_when_hint="--sent-when 2xx", retry_unknown_hint="--retry-unknown"
+            )
             if previous is not None:
                 line = f"Resent the {len(positions):,} failed rows of {args.resend}: {line}"
             if out:
@@ -255,21 +258,22 @@ class FluxEndpointMagic(Magics, _OptionDefaults):
     def _preview(
         self,
         sender: Any,
-        df: pd.DataFrame,
+        df: Any,
         rows: int,
         url: str,
         out: str | None,
         quiet: bool,
-    ) -> pd.DataFrame:
+    ) -> Any:
         """``--preview``: the table of requests, and their curl commands in full."""
         n = self.preview_rows if rows < 0 else rows
-        table: pd.DataFrame = sender.preview(df, n=n)
+        table = sender.preview(df, n=n)
         if not quiet:
+            total = frame_rows(df)  # None for Dask and LazyFrames: not counted
             print(
-                f"Preview of {min(n, len(df)):,} of {len(df):,} requests to "
-                f"{mask_url(url)}; nothing was sent."
+                f"Preview of {len(table):,}{f' of {total:,}' if total is not None else ''} "
+                f"requests to {mask_url(url)}; nothing was sent."
             )
-            curls = [c for c in table["curl"].tolist() if c]
+            curls = [c for c in table["curl"].to_list() if c]
             if curls:
                 print("The same requests as curl commands (secrets masked):")
                 print("\n".join(curls))
@@ -320,9 +324,9 @@ def _check_variables(url: str, namespace: dict[str, Any]) -> None:
             )
 
 
-def _frame(name: str, namespace: dict[str, Any], option: str = "") -> pd.DataFrame:
+def _frame(name: str, namespace: dict[str, Any], option: str = "") -> Any:
     if name not in namespace:
-        frames = [k for k, v in namespace.items() if isinstance(v, pd.DataFrame)]
+        frames = [k for k, v in namespace.items() if is_frame(v)]
         public = [k for k in frames if not k.startswith("_")]
         close = difflib.get_close_matches(name, frames, n=3) or difflib.get_close_matches(
             name, [k for k in namespace if not k.startswith("_")], n=3
@@ -340,8 +344,11 @@ def _frame(name: str, namespace: dict[str, Any], option: str = "") -> pd.DataFra
             f"{MAGIC}: {name!r} is a pandas Series, not a DataFrame; use {name}.to_frame() "
             "or select with df[[column]]."
         )
-    if not isinstance(value, pd.DataFrame):
-        raise UsageError(f"{MAGIC}: {name!r} is a {type(value).__name__}, not a pandas DataFrame.")
+    if not is_frame(value):
+        raise UsageError(
+            f"{MAGIC}: {name!r} is a {type(value).__name__}, not a DataFrame "
+            "(pandas, Polars or Dask)."
+        )
     if option and "_sent" not in value.columns:
         raise UsageError(
             f"{MAGIC}: {option} {name} needs an earlier result (with a _sent column); "

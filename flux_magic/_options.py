@@ -60,6 +60,10 @@ OPTION_DOCS: dict[str, str] = {
     "allow_hosts": "Only these hosts may be contacted, checked on every redirect too: a list "
     "(or comma-separated string) of names, '*.example.com' for subdomains, or IP literals "
     "(default empty: any host). Proxies from the environment are then not used.",
+    "journal": "Path of an SQLite journal of the send (default None: none). Each row's identity "
+    "and Idempotency-Key are recorded before its request leaves, its outcome when known; "
+    "running the same send again with the same journal resumes it: rows already sent are "
+    "not sent again. With a journal, every request carries its Idempotency-Key.",
 }
 
 
@@ -82,6 +86,7 @@ class Options:
     rate: float | None = None
     block_private: bool = False
     allow_hosts: tuple[str, ...] = ()
+    journal: str | None = None
 
     def __post_init__(self) -> None:
         _check_int("concurrency", self.concurrency, minimum=1)
@@ -122,6 +127,7 @@ class Options:
             _check_seconds("rate", self.rate, allow_zero=False, unit="requests per second")
         # a list, set or comma-separated string becomes a normalised (hashable) tuple
         object.__setattr__(self, "allow_hosts", normalize_hosts(self.allow_hosts))
+        object.__setattr__(self, "journal", _journal_path(self.journal))
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> Options:
@@ -156,6 +162,20 @@ class Options:
     def policy(self) -> UrlPolicy:
         """The URL policy these options set (``block_private``, ``allow_hosts``)."""
         return UrlPolicy(block_private=self.block_private, allow_hosts=self.allow_hosts)
+
+
+def _journal_path(value: object) -> str | None:
+    """The journal option as a path string (``~`` expanded), or None for no journal."""
+    if value is None:
+        return None
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(
+            f'journal must be the path of an SQLite file (e.g. "sends.sqlite") or None, '
+            f"not {value!r}."
+        )
+    return os.path.expanduser(value.strip())
 
 
 def _check_verify(options: Options) -> None:

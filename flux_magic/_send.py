@@ -24,11 +24,12 @@ import pandas as pd
 
 from ._errors import EndpointError, MappingError, SendInterrupted
 from ._identity import idempotency_keys, row_identities
+from ._journal import JournalWriter, open_journal
 from ._options import Options
 from ._request import Request, build_request, describe_row
 from ._rows import iter_rows
 from ._secrets import mask_text, mask_url, secret_values
-from ._transports import Outcome, run_transport
+from ._transports import Outcome, Pacing, run_transport
 
 __all__ = [
     "CHECKED_ROWS",
@@ -70,8 +71,10 @@ class Run:
         url: str,
         *,
         identities: list[str] | None = None,
+        keys: list[str] | None = None,
         answer_check: AnswerCheck | None = None,
         secrets: Sequence[str] = (),
+        pacer: Pacing | None = None,
     ) -> None:
         self.total = total
         self.options = options
@@ -107,7 +110,13 @@ class Run:
         self.answer: list[str] | None = [""] * total if answer_check is not None else None
         #: Stable per-row identities (``_identity.row_identities``), when a feature needs them.
         self.identities = identities
-        self._keys: list[str] | None = None
+        self._keys: list[str] | None = keys
+        #: The rate clock to use instead of one of this send's own (a Dask cluster's).
+        self.pacer = pacer
+        #: The journal's hooks (``_journal.JournalWriter``), when the send has a journal.
+        self.journal: JournalWriter | None = None
+        #: What the journal said about this send (``flux_journal`` in the result's attrs).
+        self.journal_note: dict[str, object] | None = None
 
     # -- what transports call ---------------------------------------------------------
     @property
@@ -115,6 +124,8 @@ class Run:
         return bool(self.stop_reason)
 
     def begin(self, position: int) -> None:
+        if self.journal is not None:
+            self.journal.began(position)  # returns once the row is recorded as leaving
         self._began[position] = time.perf_counter()
         self.state[position] = IN_FLIGHT
 
@@ -141,6 +152,45 @@ class Run:
                 self.sent += 1
             elif error and self.options.strict and not self.stop_reason:
                 self.stop("strict", position)
+            if self.journal is not None:
+                self.journal.outcome(
+                    position,
+                    status,
+                    self.is_sent(status) and not error,
+                    self.error[position] or (self.answer[position] if self.answer else ""),
+                    attempts,
+                    self.elapsed[position],
+                )
+
+    def settle(
+        self,
+        position: int,
+        status: int,
+        error: str,
+        attempts: int,
+        elapsed: float,
+        *,
+        sent: bool = False,
+    ) -> None:
+        """A row whose outcome an earlier run recorded (a resumed journal): not sent again.
+
+        For a row recorded as sent, ``error`` is what the service said inside its answer
+        (``AnswerCheck``), shown in ``_error`` while ``_sent`` stays "true".
+        """
+        self.state[position] = DONE
+        self.status[position] = status
+        if sent and error:
+            if self.answer is None:
+                self.answer = [""] * self.total
+            self.answer[position] = error
+        else:
+            self.error[position] = error
+        self.elapsed[position] = elapsed
+        if self.attempts is not None:
+            self.attempts[position] = attempts
+        self.done += 1
+        if self.is_sent(status) and not self.error[position]:
+            self.sent += 1
 
     def idempotency_key(self, position: int) -> str:
         """The row's Idempotency-Key: derived from its identity, so a re-run sends the same."""
@@ -163,6 +213,8 @@ class Run:
             if self.options.strict and not self.stop_reason:
                 self.failure = exc
                 self.stop("strict", position)
+            if self.journal is not None:
+                self.journal.failed_mapping(position, self.error[position])
 
     # -- what the caller does -----------------------------------------------------------
     def is_sent(self, status: int) -> bool:
@@ -190,6 +242,8 @@ class Run:
                         f"outcome unknown: {why} while this request was in flight; "
                         "the server may or may not have received it"
                     )
+        if self.journal is not None:
+            self.journal.close()  # the last outcomes, and claims given back
 
     @property
     def failed(self) -> int:
@@ -225,11 +279,17 @@ def _requests(
     df: pd.DataFrame, map_fn: Callable[[Any], Any], run: Run
 ) -> Iterator[tuple[int, Request]]:
     labels = run.labels
+    state = run.state
+    # with a journal every request carries the Idempotency-Key the journal records: only a
+    # key that went with the first request lets the server drop a resumed send's duplicate
+    keyed = run.journal is not None
     # the mapping errors of the first rows, until one row maps (nothing has been sent till then)
     failures: list[MappingError] | None = []
     for position, row in enumerate(iter_rows(df)):
         if run.stopping:
             return
+        if state[position]:  # settled from the journal: not sent again
+            continue
         try:
             req = build_request(map_fn, row, labels, position)
         except MappingError as exc:
@@ -238,6 +298,11 @@ def _requests(
                 check_head(failures, run._secrets)
             run.fail_mapping(position, exc)
             continue
+        if keyed:
+            headers = req.headers
+            if "Idempotency-Key" not in headers and "idempotency-key" not in headers:
+                headers = {**headers, "Idempotency-Key": run.idempotency_key(position)}
+                req = Request(headers, req.body)
         failures = None
         if run.stopping:  # stopped while the mapping ran: the row stays "not sent", truly
             return
@@ -268,23 +333,41 @@ def send_frame(
     scope: str = "",
     answer_check: AnswerCheck | None = None,
     secrets: Sequence[str] = (),
+    pacer: Pacing | None = None,
 ) -> pd.DataFrame:
     """Send one request per row of ``df`` and return the result DataFrame.
 
     ``scope`` keeps the identities of equal rows in different scopes (Dask partitions) apart.
     ``answer_check`` reads each kept answer (see ``AnswerCheck``); ``secrets`` are literal
-    values masked in every error text.
+    values masked in every error text. ``pacer`` replaces the send's own rate clock (one
+    shared by a Dask cluster's tasks).
     """
-    identities = row_identities(df, scope=scope) if options.idempotency_key else None
+    journal = (
+        open_journal(options.journal, url, rows=len(df), scope=scope) if options.journal else None
+    )
+    needs_identity = options.idempotency_key or journal is not None
+    identities = row_identities(df, scope=scope) if needs_identity else None
+    keys = None
+    if journal is not None and identities is not None:
+        keys = idempotency_keys(url, identities)
     run = Run(
         len(df),
         options,
         df.index,
         url,
         identities=identities,
+        keys=keys,
         answer_check=answer_check,
         secrets=secrets,
+        pacer=pacer,
     )
+    if journal is not None and identities is not None and keys is not None:
+        try:
+            run.journal_note = journal.resume(run, identities, keys, scope).note()
+        except BaseException:
+            journal.close()
+            raise
+        run.journal = journal.writer(run, identities, keys)
     if cancel is not None and cancel.is_set():
         run.stop("cancelled")  # cancelled before it began: nothing goes
     if run.total == 0 or run.stopping:
@@ -343,6 +426,8 @@ def _wait(
     while True:
         if run.finished.wait(POLL_SECONDS):
             return
+        if run.journal is not None:
+            run.journal.tick()  # outcomes of a stalled send do not wait for the next row
         if progress is not None:
             progress(run.done, run.total, run.sent, run.failed)
         if cancel is not None and cancel.is_set() and not run.stopping:
@@ -383,6 +468,8 @@ def assemble(df: pd.DataFrame, run: Run, *, positions: list[int] | None = None) 
     if run.attempts is not None:
         tries = run.attempts if positions is None else [run.attempts[p] for p in positions]
         out["_attempts"] = pd.Series(tries, index=out.index, dtype="int64")
+    if run.journal_note is not None:
+        out.attrs["flux_journal"] = dict(run.journal_note)
     key = df.attrs.get("flux_group_key")
     if isinstance(key, list | tuple):
         out.attrs["flux_group_key"] = [*(c for c in key if c != "_sent"), "_sent"]

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ._frames import PANDAS, frame_kind, to_pandas
 from ._request import describe_row
 from ._secrets import mask_url
 
@@ -123,6 +124,16 @@ class SendSummary:
         Rows by class: 2xx, 3xx, 4xx, 5xx, then no answer by reason, then not sent.
     latency : tuple of float, or None
         p50, p95 and max of ``_elapsed`` over the attempted rows (None without any).
+    journal : str
+        The journal's path, when the send had one (option ``journal=``).
+    resumed : bool
+        Whether the journal already had rows of this send (an earlier run of it).
+    skipped : int
+        Rows an earlier run had sent, so not sent again (their recorded outcome is shown).
+    held_unknown : int
+        Rows in flight when an earlier run stopped, not sent again (no ``retry_unknown``).
+    resent_unknown : int
+        Rows in flight when an earlier run stopped, sent again with their recorded key.
     """
 
     rows: int
@@ -136,6 +147,11 @@ class SendSummary:
     elapsed: float = 0.0
     outcomes: tuple[Outcome, ...] = ()
     latency: tuple[float, float, float] | None = None
+    journal: str = ""
+    resumed: bool = False
+    skipped: int = 0
+    held_unknown: int = 0
+    resent_unknown: int = 0
 
     @property
     def not_sent(self) -> int:
@@ -147,9 +163,16 @@ class SendSummary:
         """Rows whose request was tried (answered, failed, or in flight when stopped)."""
         return self.rows - self.not_attempted
 
-    def line(self, *, url: str = "", sent_when_hint: str = 'sent_when="2xx"') -> str:
-        """The summary as one line; ``url`` is shown masked, ``sent_when_hint`` is how the
-        caller's front end spells "count any 2xx" (e.g. ``--sent-when 2xx``)."""
+    def line(
+        self,
+        *,
+        url: str = "",
+        sent_when_hint: str = 'sent_when="2xx"',
+        retry_unknown_hint: str = "retry_unknown=True",
+    ) -> str:
+        """The summary as one line; ``url`` is shown masked, ``sent_when_hint`` and
+        ``retry_unknown_hint`` are how the caller's front end spells those options
+        (e.g. ``--sent-when 2xx``, ``--retry-unknown``)."""
         where = f" to {mask_url(url)}" if url else ""
         text = (
             f"{self.sent:,} of {_plural(self.rows, 'row')} sent, {self.not_sent:,} not sent, "
@@ -178,6 +201,33 @@ class SendSummary:
             text += " " + self.outcome_line()
         if self.first_error:
             text += f" First failure: {self.first_error}"
+        resumed = self.resume_line(retry_unknown_hint=retry_unknown_hint)
+        if resumed:
+            text += " " + resumed
+        return text
+
+    def resume_line(self, *, retry_unknown_hint: str = "retry_unknown=True") -> str:
+        """What a resumed journal changed, in a sentence or two ("" if nothing)."""
+        if not self.resumed:
+            return ""
+        text = f"Resumed from journal {self.journal}: " + (
+            f"{_plural(self.skipped, 'row')} already sent by an earlier run "
+            f"{'was' if self.skipped == 1 else 'were'} skipped (not sent again)."
+            if self.skipped
+            else "no row had been sent by an earlier run."
+        )
+        if self.held_unknown:
+            text += (
+                f" {_plural(self.held_unknown, 'row')} in flight when an earlier run stopped "
+                f"(outcome unknown) {'was' if self.held_unknown == 1 else 'were'} not sent "
+                f"again; {retry_unknown_hint} sends them with their recorded Idempotency-Key."
+            )
+        if self.resent_unknown:
+            text += (
+                f" {_plural(self.resent_unknown, 'row')} in flight when an earlier run "
+                f"stopped {'was' if self.resent_unknown == 1 else 'were'} sent again with "
+                "the recorded Idempotency-Key."
+            )
         return text
 
     def outcome_line(self) -> str:
@@ -219,6 +269,8 @@ def _latency(result: pd.DataFrame) -> tuple[float, float, float] | None:
 
 def summarize(result: pd.DataFrame, elapsed: float = 0.0) -> SendSummary:
     """Count what a result DataFrame says about its send (no network, no display)."""
+    if frame_kind(result) != PANDAS:  # a Polars result
+        result = to_pandas(result)[0]
     status = [str(s) for s in result["_status"].tolist()]
     sent_flags = [s == "true" for s in result["_sent"].tolist()]
     errors = [str(e) for e in result["_error"].tolist()] if "_error" in result.columns else []
@@ -233,6 +285,8 @@ def summarize(result: pd.DataFrame, elapsed: float = 0.0) -> SendSummary:
     outcomes = tuple(
         sorted((Outcome(lb, n, tone) for (lb, tone), n in classes.items()), key=_order)
     )
+    journal = result.attrs.get("flux_journal")
+    note: dict[str, object] = journal if isinstance(journal, dict) else {}
     return SendSummary(
         rows=len(result),
         outcomes=outcomes,
@@ -245,4 +299,13 @@ def summarize(result: pd.DataFrame, elapsed: float = 0.0) -> SendSummary:
         refused=sum(bool(e) and was_sent for e, was_sent in zip(errors, sent_flags, strict=False)),
         first_error=_first_error(result),
         elapsed=elapsed,
+        journal=str(note.get("path", "")),
+        resumed=bool(note.get("resumed", False)),
+        skipped=_count(note.get("skipped")),
+        held_unknown=_count(note.get("held_unknown")),
+        resent_unknown=_count(note.get("resent_unknown")),
     )
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0

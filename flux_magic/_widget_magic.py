@@ -11,9 +11,8 @@ import functools
 import shlex
 from typing import Any, NoReturn
 
-import pandas as pd
-
 from ._errors import FluxMagicError
+from ._frames import is_frame
 from ._option_specs import option_specs
 
 __all__ = ["USAGE", "flux_endpoint_ui", "register"]
@@ -81,15 +80,15 @@ def flux_endpoint_ui(line: str, shell: Any) -> Any:
         raise UsageError(f"%flux_endpoint_ui: {exc}. Usage: {USAGE}") from None
     args = _parser().parse_args(words)
     namespace: dict[str, Any] = shell.user_ns
-    df: pd.DataFrame | None = None
+    df: Any = None
     if args.df:
         if args.df not in namespace:
             raise UsageError(f"%flux_endpoint_ui: no variable named {args.df!r} in the notebook.")
         value = namespace[args.df]
-        if not isinstance(value, pd.DataFrame):
+        if not is_frame(value):
             raise UsageError(
                 f"%flux_endpoint_ui: {args.df!r} is a {type(value).__name__}, "
-                "not a pandas DataFrame."
+                "not a DataFrame (pandas, Polars or Dask)."
             )
         df = value
     options = {s.name: getattr(args, s.name) for s in option_specs() if hasattr(args, s.name)}

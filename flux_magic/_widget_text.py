@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._frames import DASK, frame_kind, frame_rows, is_frame
 from ._option_specs import option_flags
 from ._secrets import mask_headers, mask_url, mask_urls
 from ._summary import SendSummary
@@ -27,6 +28,7 @@ __all__ = [
     "progress_text",
     "result_html",
     "rows_of",
+    "rows_text",
     "send_label",
     "short_error",
     "show_code",
@@ -53,14 +55,25 @@ def short_error(exc: BaseException) -> str:
     return mask_urls(text)
 
 
-def dataframe_names(namespace: Mapping[str, Any]) -> list[tuple[str, int]]:
-    """The public names bound to DataFrames in ``namespace``, with their row counts, sorted."""
+def dataframe_names(namespace: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The public names bound to DataFrames (pandas, Polars, Dask) in ``namespace``, each with
+    its size as text ("3 rows"; Dask and lazy frames are not counted), sorted."""
     found = [
-        (name, len(value))
+        (name, rows_text(value))
         for name, value in list(namespace.items())
-        if isinstance(value, pd.DataFrame) and not name.startswith("_")
+        if is_frame(value) and not name.startswith("_")
     ]
     return sorted(found, key=lambda item: item[0].lower())
+
+
+def rows_text(df: Any) -> str:
+    """ "3 rows", or what a frame is when counting its rows would mean computing it."""
+    rows = frame_rows(df)
+    if rows is not None:
+        return f"{rows:,} rows"
+    if frame_kind(df) == DASK:
+        return f"Dask, {df.npartitions:,} partitions"
+    return "lazy"
 
 
 def find_name(namespace: Mapping[str, Any], obj: object) -> str | None:
@@ -71,8 +84,10 @@ def find_name(namespace: Mapping[str, Any], obj: object) -> str | None:
     return None
 
 
-def send_label(rows: int) -> str:
-    """The Send button's text: ``"Send 1,234 requests"``."""
+def send_label(rows: int | None) -> str:
+    """The Send button's text: ``"Send 1,234 requests"`` (``"Send"`` when not counted)."""
+    if rows is None:
+        return "Send"
     return f"Send {rows:,} request{'' if rows == 1 else 's'}"
 
 
@@ -113,12 +128,13 @@ def _table(head: list[str], rows: list[tuple[str, list[str]]], css_class: str) -
     return "".join(out)
 
 
-def preview_html(preview: pd.DataFrame, total_rows: int) -> str:
+def preview_html(preview: pd.DataFrame, total_rows: int | None) -> str:
     """The preview as an HTML table (rows whose mapping failed in red), then every curl
     command in full, ready to copy."""
     errors = int((preview["error"].astype(str) != "").sum()) if "error" in preview else 0
     shown = len(preview)
-    summary = f"First {shown:,} of {total_rows:,} requests (nothing sent)."
+    of = f" of {total_rows:,}" if total_rows is not None else ""
+    summary = f"First {shown:,}{of} requests (nothing sent)."
     if errors:
         summary += f" {errors} with a mapping error, highlighted."
     rows: list[tuple[str, list[str]]] = []

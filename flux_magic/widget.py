@@ -33,6 +33,7 @@ import pandas as pd
 from . import _widget_text as text
 from ._endpoint import Sender, endpoint
 from ._errors import EndpointError, FluxMagicError, SendInterrupted, UsageError
+from ._frames import DASK, frame_kind, frame_rows, is_frame, to_pandas
 from ._mapping import (
     DEFAULT_MAPPING,
     MappingSourceError,
@@ -421,9 +422,9 @@ class EndpointWidget(widgets.VBox):
         current = self.df_picker.value
         options: list[tuple[str, str]] = []
         if self._given is not None and text.find_name(self.namespace, self._given) is None:
-            options.append((f"(passed in) — {len(self._given):,} rows", _GIVEN))
+            options.append((f"(passed in) — {text.rows_text(self._given)}", _GIVEN))
         options += [
-            (f"{name} — {rows:,} rows", name) for name, rows in text.dataframe_names(self.namespace)
+            (f"{name} — {rows}", name) for name, rows in text.dataframe_names(self.namespace)
         ]
         keys = [key for _, key in options]
         if current not in keys:
@@ -573,7 +574,7 @@ class EndpointWidget(widgets.VBox):
             self._say(text.short_error(exc), error=True)
             return
         self.preview_frame = preview
-        self.preview_table.value = text.preview_html(preview, len(df))
+        self.preview_table.value = text.preview_html(preview, frame_rows(df))
         if self._notes:
             self._say(" ".join(self._notes))
 
@@ -583,12 +584,13 @@ class EndpointWidget(widgets.VBox):
         sender, df = self._build()
         if sender is None or df is None or not self._check_output_name():
             return
-        if len(df) > self.confirm_above:
+        rows = frame_rows(df)  # None for a Dask DataFrame: every row, not counted here
+        if rows is None or rows > self.confirm_above:
             self.confirm_text.value = (
-                f"Really send <b>{len(df):,}</b> requests to "
+                f"Really send <b>{'every row' if rows is None else f'{rows:,}'}</b> requests to "
                 f"<code>{html.escape(sender.hooks.mask(sender.url))}</code>? "
             )
-            self.confirm_button.description = f"Yes, {text.send_label(len(df)).lower()}"
+            self.confirm_button.description = f"Yes, {text.send_label(rows).lower()}"
             self.confirm_box.layout.display = "flex"
             return
         self._start(sender, df)
@@ -667,7 +669,7 @@ class EndpointWidget(widgets.VBox):
         if key == _GIVEN:
             return self._given
         value = self.namespace.get(key)
-        return value if isinstance(value, pd.DataFrame) else None
+        return value if is_frame(value) else None
 
     def _df_name(self) -> str:
         key = self.df_picker.value
@@ -678,7 +680,7 @@ class EndpointWidget(widgets.VBox):
 
     def _update_send_label(self) -> None:
         df = self._selected_df()
-        self.send_button.description = text.send_label(len(df)) if df is not None else "Send"
+        self.send_button.description = text.send_label(frame_rows(df)) if df is not None else "Send"
 
     def _update_buttons(self) -> None:
         """Send and Preview need a URL and a DataFrame; Resend, a result with failed rows."""
@@ -766,6 +768,8 @@ class EndpointWidget(widgets.VBox):
                 else:
                     ep = choice.endpoint(**self.options())
             sender = ep(fn)
+            if frame_kind(df) != DASK:  # a Polars frame: shown and sent as its pandas form
+                df = to_pandas(df)[0]
         except (FluxMagicError, UsageError) as exc:
             self._say(text.short_error(exc), error=True)
             return None, None
@@ -805,8 +809,12 @@ class EndpointWidget(widgets.VBox):
             total = int((resend["_sent"] != "true").sum())
             what = f"Sending the {total:,} failed rows again…"
         else:
-            total = len(df) if limit is None else min(limit, len(df))
-            what = f"Sending {text.send_label(total)[5:]}…"
+            rows = frame_rows(df)  # None for a Dask DataFrame: its send reports the total
+            if rows is None:
+                total, what = 0, "Sending every row…"
+            else:
+                total = rows if limit is None else min(limit, rows)
+                what = f"Sending {text.send_label(total)[5:]}…"
         self._counts = (0, total, 0, 0)
         self.code.value = ""
         self.progress.max = max(total, 1)
@@ -822,10 +830,10 @@ class EndpointWidget(widgets.VBox):
         # cell that shows the widget
         cell = _current_cell() or self._cell
 
-        def call(progress: Any, cancel: threading.Event) -> pd.DataFrame:
+        def call(progress: Any, cancel: threading.Event) -> Any:
             if resend is not None:
                 return sender.resend_failed(resend, progress=progress, cancel=cancel)
-            return sender(df, progress=progress, cancel=cancel, limit=limit)
+            return sender.send(df, progress=progress, cancel=cancel, limit=limit)
 
         self._thread = threading.Thread(
             target=self._run,
@@ -876,7 +884,7 @@ class EndpointWidget(widgets.VBox):
         try:
             if result is not None:
                 elapsed = time.monotonic() - self._started
-                self._present(result, name, total, elapsed, cancel, cell)
+                self._present(result, name, total or len(result), elapsed, cancel, cell)
             if message:
                 self._say(message, error=error)
         except Exception as exc:

@@ -27,6 +27,7 @@ from flux_magic._flux._values import (
     format_float,
     format_time,
     is_regexp,
+    type_name,
 )
 
 __all__ = ["ENABLED", "mapping", "predicate"]
@@ -64,28 +65,17 @@ _Value = _Vec | _Const
 _ROW = object()
 
 
+#: The Flux types evaluated over whole columns; any other value falls back to the interpreter.
+_COLUMN_KINDS = frozenset(
+    {"null", "bool", "uint", "int", "float", "string", "time", "duration", "regexp"}
+)
+
+
 def _kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, UInt):
-        return "uint"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, pd.Timestamp):
-        return "time"
-    if isinstance(value, Duration):
-        if value.months:
-            raise _GiveUp
-        return "duration"
-    if is_regexp(value):
-        return "regexp"
-    raise _GiveUp
+    kind = type_name(value)
+    if kind not in _COLUMN_KINDS or (kind == "duration" and value.months):
+        raise _GiveUp
+    return kind
 
 
 def _scalar_data(value: Any) -> Any:

@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from .._secrets import mask_text, secret_values
 from ._driver import Sender, SendState, drive
 from ._protocol import DEFAULT_HEADERS, Ledger, Outcome
-from ._retry import Retrier
+from ._retry import Pacer, Pacing, Retrier
 
 if TYPE_CHECKING:
     from .._options import Options
@@ -40,7 +40,16 @@ if TYPE_CHECKING:
     from ._lean import LeanTarget
     from ._protocol import Backend, Hop
 
-__all__ = ["BACKEND", "DEFAULT_HEADERS", "Ledger", "Outcome", "backend_name", "run_transport"]
+__all__ = [
+    "BACKEND",
+    "DEFAULT_HEADERS",
+    "Ledger",
+    "Outcome",
+    "Pacer",
+    "Pacing",
+    "backend_name",
+    "run_transport",
+]
 
 #: None: choose per send (``backend_name``); "lean", "aiohttp" or "httpx": force that backend
 #: (the lean one still hands other origins and cookies over to aiohttp).

@@ -19,7 +19,10 @@ Waits grow exponentially with random jitter: ``backoff * 2**(attempt-1)`` plus u
 from the rate limit, and a cancel or Ctrl-C ends any wait at once.
 
 The rate limit is one clock shared by all workers (``Pacer``): each request reserves the next
-free slot, ``1 / rate`` seconds after the previous one.
+free slot, ``1 / rate`` seconds after the previous one. A wait that ends more than one interval
+(and 50 ms) after its slot, because the process was held up, gives the slot up and takes a new
+one, so a stall never turns into a burst. A Dask send shares one clock among its tasks
+(``_dask.ClusterPacer``), handed in through the ledger's ``pacer``.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import tenacity
 
@@ -46,6 +49,7 @@ __all__ = [
     "MAX_WAIT",
     "RETRY_STATUSES",
     "Pacer",
+    "Pacing",
     "Retrier",
     "Stopped",
     "parse_retry_after",
@@ -88,6 +92,20 @@ def with_idempotency_key(req: Request, key: str) -> Request:
     return req._replace(headers={**req.headers, "Idempotency-Key": key})
 
 
+class Pacing(Protocol):
+    """A rate clock: ``reserve()`` takes the next slot and says how long to wait for it."""
+
+    interval: float
+
+    def reserve(self) -> float: ...
+
+
+def _missed(due: float, interval: float) -> bool:
+    """Whether a wait for a slot ended so late (a stalled process) that sending now could
+    burst with the requests of later slots; such a slot is given up and a new one taken."""
+    return time.monotonic() - due > max(interval, _STEP)
+
+
 class Pacer:
     """At most ``rate`` request starts per second, across every worker and thread."""
 
@@ -112,7 +130,8 @@ class Retrier:
         self.retries = options.retries
         self.retry_unknown = options.retry_unknown
         self.idempotency_key = options.idempotency_key
-        self.pacer = Pacer(options.rate) if options.rate else None
+        shared: Pacing | None = getattr(ledger, "pacer", None)  # e.g. a Dask cluster's clock
+        self.pacer: Pacing | None = shared or (Pacer(options.rate) if options.rate else None)
         self.ledger = ledger
         self._secrets = secrets
         jitter = tenacity.wait_random(0, options.backoff)
@@ -191,9 +210,11 @@ class Retrier:
 
         async def once() -> Attempt:
             first_owed = owed and not tries
-            if self.pacer is not None:
-                wait = self.pacer.reserve()
+            while self.pacer is not None:
+                due = time.monotonic() + (wait := self.pacer.reserve())
                 await (asyncio.sleep(wait) if first_owed else self.sleep_async(wait))
+                if not _missed(due, self.pacer.interval):
+                    break
             if self.ledger.stopping and not first_owed:
                 raise Stopped
             if not tries:

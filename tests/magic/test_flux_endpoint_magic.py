@@ -272,7 +272,7 @@ def test_unknown_dataframe_suggests_close_names(shell: Any) -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ([1, 2], "'thing' is a list, not a pandas DataFrame."),
+        ([1, 2], "'thing' is a list, not a DataFrame (pandas, Polars or Dask)."),
         (pd.Series([1, 2]), "'thing' is a pandas Series, not a DataFrame; use thing.to_frame()"),
     ],
 )

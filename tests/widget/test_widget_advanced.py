@@ -246,7 +246,8 @@ def test_line_magic_takes_the_same_flags(shell: Any) -> None:
         "flux_endpoint_ui",
         "alerts --url http://127.0.0.1:9/ --retries 2 --backoff 0.1 --idempotency-key "
         "--no-verify --rate 2 --allow-hosts a.example,b.example --block-private "
-        "--max-redirects 0 --max-response-bytes 1000 --keep-response 4 --retry-unknown",
+        "--max-redirects 0 --max-response-bytes 1000 --keep-response 4 --retry-unknown "
+        "--journal sends.sqlite",
     )
     assert isinstance(w, EndpointWidget)
     assert w.advanced_values() == {
@@ -261,8 +262,9 @@ def test_line_magic_takes_the_same_flags(shell: Any) -> None:
         "max_redirects": 0,
         "max_response_bytes": 1000,
         "keep_response": 4,
+        "journal": "sends.sqlite",
     }
-    assert w.advanced.titles == ("Advanced (11 changed)",)
+    assert w.advanced.titles == ("Advanced (12 changed)",)
     with pytest.raises(UsageError, match="rate must be"):
         shell.run_line_magic("flux_endpoint_ui", "alerts --rate 0")
     # every value the API accepts, no limit included

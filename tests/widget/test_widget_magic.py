@@ -60,7 +60,7 @@ def test_magic_usage_errors_are_one_line(shell: Any, line: str, message: str) ->
 
 def test_magic_rejects_a_non_dataframe(shell: Any) -> None:
     shell.user_ns["numbers"] = [1, 2]
-    with pytest.raises(UsageError, match="not a pandas DataFrame"):
+    with pytest.raises(UsageError, match="not a DataFrame"):
         shell.run_line_magic("flux_endpoint_ui", "numbers")
 
 
