@@ -94,22 +94,30 @@ async def _on_sending(session: Any, ctx: Any, params: Any) -> None:
 class _Connector(aiohttp.TCPConnector):
     """aiohttp's connector, checking an idle connection for the server's close before reuse."""
 
-    async def _get(self, key: Any, traces: list[Any]) -> Any:
+    async def _get(self, key: Any, *args: Any, **kwargs: Any) -> Any:
+        # ``_get`` and ``_conns`` are aiohttp's own (3.12 to 3.14): if a later release changes
+        # their shape, skip the check rather than fail the send (aiohttp then finds the closed
+        # connection itself, as it did before this check existed).
+        with contextlib.suppress(AttributeError, TypeError, ValueError):
+            self._drop_closed_idle(key)
+        return await super()._get(key, *args, **kwargs)
+
+    def _drop_closed_idle(self, key: Any) -> None:
         conns = self._conns.get(key)
-        if conns:
-            now = time.monotonic()  # aiohttp stamps idle connections with this clock
-            for entry in list(conns):
-                proto, since = entry
-                transport = proto.transport
-                if now - since <= IDLE_CHECK or transport is None:
-                    continue
-                sock = transport.get_extra_info("socket")
-                if sock is None or readable(sock.fileno()):
-                    conns.remove(entry)
-                    proto.close()
-            if not conns:
-                del self._conns[key]
-        return await super()._get(key, traces)
+        if not conns:
+            return
+        now = time.monotonic()  # aiohttp stamps idle connections with this clock
+        for entry in list(conns):
+            proto, since = entry
+            transport = proto.transport
+            if now - since <= IDLE_CHECK or transport is None:
+                continue
+            sock = transport.get_extra_info("socket")
+            if sock is None or readable(sock.fileno()):
+                conns.remove(entry)
+                proto.close()
+        if not conns:
+            del self._conns[key]
 
 
 class AiohttpBackend:
