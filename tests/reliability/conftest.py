@@ -107,10 +107,19 @@ class CertFiles:
     key: Path
 
 
-def make_self_signed(directory: Path) -> CertFiles:
-    """A self-signed certificate for localhost / 127.0.0.1, made with ``cryptography``."""
+def make_self_signed(
+    directory: Path, names: tuple[str, ...] = ("localhost", "127.0.0.1"), stem: str = "cert"
+) -> CertFiles:
+    """A self-signed certificate for ``names`` (host names or IP literals), made with
+    ``cryptography``; by default for localhost / 127.0.0.1."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "flux-magic-test")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    alt: list[x509.GeneralName] = []
+    for host in names:
+        try:
+            alt.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            alt.append(x509.DNSName(host))
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -120,15 +129,10 @@ def make_self_signed(directory: Path) -> CertFiles:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
         .sign(key, hashes.SHA256())
     )
-    files = CertFiles(directory / "cert.pem", directory / "key.pem")
+    files = CertFiles(directory / f"{stem}.pem", directory / f"{stem}-key.pem")
     files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     files.key.write_bytes(
         key.private_bytes(

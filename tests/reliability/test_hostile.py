@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import os
 import socket
 import ssl
@@ -23,15 +22,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 import flux_magic
 from flux_magic import EndpointError, _transports
 
-from .conftest import HostileTLS
+from .conftest import HostileTLS, make_self_signed
 from .hostile import HostileServer, Peer, Scenario, ok
 
 #: path -> (the backend forced, TLS)
@@ -368,30 +363,8 @@ def test_strict_results_carry_error(
 # issue 13 item 10: the common TLS failures say their likely cause, the same on every path
 def other_name_cert(directory: Path) -> tuple[str, str]:
     """A self-signed certificate for ``other.example`` only: a mismatch for 127.0.0.1."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "other.example")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("other.example")]), False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "other.pem", directory / "other-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(cert_path), str(key_path)
+    files = make_self_signed(directory, ("other.example",), stem="other")
+    return str(files.cert), str(files.key)
 
 
 async def plain_http_answering_garbage(peer: Peer) -> None:
