@@ -1,29 +1,31 @@
 """The journal of a send (option ``journal=``): an SQLite file that lets a crashed send resume.
 
-The journal holds batches, appended in sending order (``seq``): ``claim`` batches (rows
-about to leave: position, identity, label, Idempotency-Key) and ``outcome`` batches.
-Replaying them in order gives each row's latest state, keyed by the row's identity
-(``_identity``: index label, content hash, occurrence):
+The journal holds batches, appended in sending order (``seq``), each a few packed columns
+(little-endian arrays, one entry per row; texts as JSON): ``claim`` batches (rows about to
+leave: position, identity as content hash and occurrence, index label, Idempotency-Key) and
+``outcome`` batches (position, state, ``_status``, ``_sent``, ``_attempts``, ``_elapsed``, and
+the ``_error`` texts of the rows that have one). Replaying them in order gives each row's
+latest state, keyed by the row's identity (``_identity``: scope, content hash, occurrence):
 
 * ``NOT_SENT`` (0): claimed, then given back when the send stopped before the row left;
 * ``IN_FLIGHT`` (1): claimed, with its Idempotency-Key, *before* its request may leave; a row
   still in this state after a crash has an unknown outcome;
-* ``DONE`` (2): its outcome (``_status``, ``_sent``, ``_error``, ``_attempts``, ``_elapsed``)
-  is recorded.
+* ``DONE`` (2): its outcome is recorded.
 
-The send path never waits for the disk row by row, and no second thread competes with it
-for the interpreter: the hooks ``Run`` calls write in batches, in the sending thread. A row's
-claim is committed before its request may leave, many rows ahead at a time; an outcome is
-queued as a ready-made row of the next batch, and the queue is committed with the next claims, or
-once the last commit is ``MIN_GAP`` seconds old (the caller's wait loop commits what a
-stalled send left queued after ``FLUSH_SECONDS``). At most ``window``
-(``2 * concurrency + SLACK``) rows are claimed without a committed outcome, so after a crash
-at most that many rows are "outcome unknown": the rows in flight, rows answered in the last
-few milliseconds, and rows claimed ahead that never left; no other row can have reached the
-server without the journal knowing its outcome.
+A writer thread commits (group commit): each transaction takes every outcome finished since
+the last one and, when the claims ahead of the rows begun run low, the next ``concurrency +
+AHEAD`` claims. The send path only appends a row's position to a list; the outcome columns are
+gathered from the ledger (``_send.Run``) in bulk when committed. sqlite3 releases the
+interpreter while it writes, so the event loop keeps sending meanwhile.
+
+The bound after a crash: a worker's next row may not begin until the outcome of its previous
+row is committed (``recorded``, awaited by the driver), so at most ``concurrency`` rows have
+reached the server without the journal holding their outcome. Rows claimed ahead that never
+left are "outcome unknown" too, but the server never got them: sent again, they are no
+duplicate.
 
 WAL mode with ``synchronous=NORMAL``: a commit is in the operating system's hands before the
-next batch of requests may leave, which survives the crash of the kernel or of Python
+worker's next request may leave, which survives the crash of the kernel or of Python
 (SIGKILL, OOM); a power cut may lose the last commits.
 
 Never stored: request bodies, header values, the URL's credentials (only a masked URL and a
@@ -32,6 +34,7 @@ SHA-256 of the full URL, to refuse the journal of another URL).
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import hashlib
 import json
@@ -39,14 +42,20 @@ import math
 import os
 import shutil
 import sqlite3
+import sys
 import threading
 import time
+from array import array
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ._errors import JournalError
+from ._identity import RowIds, format_identity, key_strings
 from ._secrets import mask_url
 
 if TYPE_CHECKING:
@@ -55,18 +64,16 @@ if TYPE_CHECKING:
 __all__ = ["Journal", "JournalWriter", "Resume", "open_journal", "read_journal"]
 
 FORMAT = "flux_magic journal"
-VERSION = "1"
+VERSION = "2"
 NOT_SENT, IN_FLIGHT, DONE = 0, 1, 2
-#: The writer commits at least this often while anything is waiting to be recorded.
-FLUSH_SECONDS = 0.05
-#: Between two commits the writer waits at least this long (unless the sender is waiting
-#: for claims), so that a fast send commits in batches rather than row by row.
-MIN_GAP = 0.005
-#: Claims beyond twice the concurrency, so the sender rarely waits for the writer.
-SLACK = 128
+#: Rows claimed beyond the concurrency, ahead of the rows begun, so that the sender rarely
+#: waits for a claim; after a crash, claimed rows that never left are "outcome unknown" too.
+AHEAD = 64
 #: A generous estimate of the journal's bytes per row (table, index, WAL), for the
 #: free-space check before anything is sent.
 BYTES_PER_ROW = 400
+#: A commit is due at most this long (seconds) after the first outcome it waits for.
+GAP = 0.001
 _HEADER = b"SQLite format 3\x00"
 _UNKNOWN = (
     "outcome unknown: this request was in flight when an earlier run with this journal "
@@ -92,17 +99,40 @@ CREATE TABLE batches (
     run INTEGER NOT NULL,
     kind TEXT NOT NULL,
     at REAL NOT NULL,
-    rows TEXT NOT NULL
+    positions BLOB NOT NULL,
+    hashes BLOB,
+    occurrences BLOB,
+    keys BLOB,
+    labels TEXT,
+    states BLOB,
+    statuses BLOB,
+    sent BLOB,
+    attempts BLOB,
+    elapsed BLOB,
+    errors TEXT
 );
 """
 
-# One entry per batch, appended: a commit writes one or two short records, whatever the
-# number of rows in it. ``claim`` rows: [position, identity, label, Idempotency-Key];
-# ``outcome`` rows: [position, state, status, sent, error, attempts, elapsed in µs]; an
-# outcome's time is its batch's (``at``: when it was committed).
-# Positions are those of the entry's run; replaying the entries in order gives each row's
-# latest state (``_replay``).
-_BATCH = "INSERT INTO batches (run, kind, at, rows) VALUES (?, ?, ?, ?)"
+# One entry per batch, appended: a commit writes one or two records, whatever the number of
+# rows in it. Columns are packed arrays with one entry per row of ``positions`` (int64):
+# ``claim``: hashes (uint64), occurrences (uint32), keys (16 bytes each), labels (JSON: a list
+# of texts, or {"start", "step"} for a range index); ``outcome``: states (uint8), statuses
+# (int32), sent (uint8), attempts (int32), elapsed (float64 seconds), errors (JSON
+# [[index, text], ...] for the rows with one). An outcome's time is its batch's (``at``).
+# Positions are those of the entry's run; its scope is the run's.
+_COLUMNS = (
+    "run, kind, at, positions, hashes, occurrences, keys, labels, states, statuses, sent, "
+    "attempts, elapsed, errors"
+)
+_ROW = "(" + ", ".join("?" * 14) + ")"
+#: One statement per commit (autocommit: the statement is the transaction), so the writer
+#: thread gives the interpreter up and takes it back once per commit.
+_INSERT = {n: f"INSERT INTO batches ({_COLUMNS}) VALUES " + ", ".join([_ROW] * n) for n in (1, 2)}
+_I8, _U8, _U4, _I4, _F8 = "<i8", "<u8", "<u4", "<i4", "<f8"
+_NO_CLAIM = (None, None, None, None)  # hashes, occurrences, keys, labels
+_NO_OUTCOME = (None, None, None, None, None, None)  # states ... errors
+_DONE = bytes([DONE])
+_ONE = [1]
 
 
 def _url_digest(url: str) -> str:
@@ -180,7 +210,7 @@ class _Record:
     error: str
     attempts: int
     elapsed: float
-    key: str
+    key: bytes
 
 
 @dataclass(slots=True)
@@ -216,14 +246,20 @@ class Journal:
         self.path = path
         self.run_no = run_no
 
-    def records(self, scope: str) -> dict[str, _Record]:
-        """What the journal holds about the rows of ``scope``, by identity."""
+    def records(self, scope: str) -> dict[tuple[int, int], _Record]:
+        """What the journal holds about the rows of ``scope``, by (content hash, occurrence)."""
+        try:
+            replayed = _replay(self.conn, scope)
+        except JournalError as exc:
+            raise JournalError(f"{exc} Nothing was sent.") from None
         return {
-            row[0]: _Record(row[4], row[5], bool(row[6]), row[7], row[8], row[9], row[3])
-            for row in _replay(self.conn, scope)
+            (row[0][1], row[0][2]): _Record(
+                row[4], row[5], bool(row[6]), row[7], row[8], row[9], row[3]
+            )
+            for row in replayed
         }
 
-    def resume(self, run: Run, identities: list[str], keys: list[str], scope: str) -> Resume:
+    def resume(self, run: Run, ids: RowIds, keys: npt.NDArray[np.uint8]) -> Resume:
         """Settle the rows this journal already knows; the others are sent as usual.
 
         Rows recorded as sent come back with their recorded outcome and are not sent again.
@@ -232,16 +268,17 @@ class Journal:
         Rows never sent, or whose recorded outcome is a failure, are sent again.
         """
         found = Resume(self.path)
-        records = self.records(scope)
+        records = self.records(ids.scope)
         if not records:
             return found
         retry_unknown = run.options.retry_unknown
-        for position, identity in enumerate(identities):
-            rec = records.get(identity)
+        pairs = zip(ids.hashes.tolist(), ids.occurrences.tolist(), strict=True)
+        for position, pair in enumerate(pairs):
+            rec = records.get(pair)
             if rec is None:
                 continue
             found.matched += 1
-            keys[position] = rec.key
+            keys[position] = np.frombuffer(rec.key, dtype=np.uint8)
             if rec.state == DONE and rec.sent:
                 run.settle(position, rec.status, rec.error, rec.attempts, rec.elapsed, sent=True)
                 found.skipped += 1
@@ -257,9 +294,10 @@ class Journal:
         )
         return found
 
-    def writer(self, run: Run, identities: list[str], keys: list[str]) -> JournalWriter:
-        """Start recording ``run``: the hooks ``Run`` calls."""
-        return JournalWriter(self, run, identities, keys)
+    def writer(self, run: Run, ids: RowIds, keys: npt.NDArray[np.uint8]) -> JournalWriter:
+        """Start recording ``run``: the hooks ``Run`` calls (the first claims are committed
+        before this returns)."""
+        return JournalWriter(self, run, ids, keys)
 
     def close(self) -> None:
         self.conn.close()
@@ -366,94 +404,204 @@ def _check_meta(conn: sqlite3.Connection, tables: set[str], path: str, url: str)
 
 
 class JournalWriter:
-    """Records one run: claims rows before they leave, outcomes when known, in batches.
+    """Records one run: claims rows before they leave, outcomes when known (group commit).
 
-    ``Run`` calls ``began`` (before a row's first attempt), ``outcome`` / ``failed_mapping``
-    (when its outcome is known), ``tick`` (from the caller's wait loop) and ``close`` (when
-    the send is over). The hooks run in the sending thread and write there, in batches: no
-    second thread competes with the sender for the interpreter. ``began`` commits only when
-    the claims ahead run low or the row is not claimed yet; ``outcome`` queues a ready-made
-    parameter row and commits the queue when the last commit is ``MIN_GAP`` old.
+    ``Run`` calls ``began`` (before a row's first attempt: returns at once when its claim is
+    committed, as it almost always is), ``outcome`` (when a row's outcome is in the ledger:
+    only its position is queued), ``failed_mapping`` (from the mapping thread) and ``close``
+    (when the send is over); the driver awaits ``recorded`` before a worker's next row.
+
+    Commits run in the event loop's thread, between its callbacks: one commit takes every
+    queued outcome (gathered from the ledger in bulk) and tops the claims up. A commit is due
+    once ``group`` outcomes wait (then the worker that filled the group commits and goes on)
+    or ``GAP`` seconds after the first of them; the workers waiting for it go on together.
     """
 
-    def __init__(self, journal: Journal, run: Run, identities: list[str], keys: list[str]):
+    def __init__(
+        self, journal: Journal, run: Run, ids: RowIds, keys: npt.NDArray[np.uint8]
+    ) -> None:
         self.journal = journal
         self.run = run
-        self.identities = identities
+        self.ids = ids
         self.keys = keys
-        self.claimed = bytearray(run.total)
-        #: Outcomes of claimed rows, as ``outcome`` rows of the next batch.
-        self.queue: collections.deque[tuple[Any, ...]] = collections.deque()
-        #: Rows whose mapping failed (never claimed): (position, error).
-        self.unclaimed: collections.deque[tuple[int, str]] = collections.deque()
+        #: Rows settled from the journal: never claimed, never sent.
+        self._settled = np.frombuffer(bytes(run.state), dtype=np.uint8) != 0
+        #: Rows settled or claimed.
+        self._taken = self._settled.copy()
+        #: Every row before this position is claimed (or settled).
+        self.claimed_upto = 0
         concurrency = run.options.concurrency
-        #: At most this many rows claimed without a committed outcome.
-        self.window = 2 * concurrency + SLACK
-        #: Claims ahead of the rows begun: enough for a few milliseconds of sending, few
-        #: enough that after a crash few rows that never left are "outcome unknown".
-        self._ahead = concurrency + SLACK // 2
-        self._low = SLACK // 4
-        self._open = 0
-        self._cursor = 0
-        self._claimed_n = 0
-        self._begun = 0
-        self._last = time.monotonic()
-        self._labels = [str(label) for label in run.labels.tolist()]
-        self.error: JournalError | None = None
-        self._closed = False
+        self._ahead = concurrency + AHEAD
+        #: Outcomes that make a commit due at once (half the workers wait for it).
+        self.group = max(1, concurrency // 2)
+        #: The highest position begun (or whose mapping failed).
+        self._top = -1
+        labels = run.labels
+        self._range = (
+            json.dumps({"start": int(labels.start), "step": int(labels.step)})
+            if isinstance(labels, pd.RangeIndex)
+            else None
+        )
+        #: Positions whose outcome is in the ledger but not committed (event loop's thread).
+        self._pending: list[int] = []
+        #: Rows whose mapping failed (the mapping thread's; committed with the next commit).
+        self._failed: collections.deque[int] = collections.deque()
+        #: The future the workers waiting for the next commit share, and its deadline timer.
+        self._waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self._lock = threading.Lock()
+        self._closing = False
+        #: 1 for a status that counts as sent (``Run.is_sent``), by status (0 to 999).
+        self._sent = bytes(run.is_sent(status) for status in range(1000))
+        self.error: JournalError | None = None
+        try:
+            self._commit()  # the first claims, before anything may be sent
+        except sqlite3.Error as exc:
+            raise _refusal(journal.path, exc) from None
 
-    # -- the send path ----------------------------------------------------------------------
+    # -- the send path (the event loop's thread) ----------------------------------------------
     def began(self, position: int) -> None:
         """Called before the row's request leaves: returns once its claim is committed."""
-        if not self.claimed[position] or self._claimed_n - self._begun < self._low:
-            self._commit(claim=True, raising=True, need=position)
-            if not self.claimed[position]:
-                raise JournalError(
-                    f"journal {self.journal.path!r}: the row at position {position} could not "
-                    "be claimed, so it was not sent."
-                )
-        self._begun += 1
-
-    def outcome(
-        self, position: int, status: int, sent: bool, error: str, attempts: int, elapsed: float
-    ) -> None:
-        """Called when a sent row's outcome is in the ledger; committed with the next batch."""
-        # elapsed in whole microseconds: integers encode several times faster than floats
-        self.queue.append((position, DONE, status, int(sent), error, attempts, int(elapsed * 1e6)))
-        if time.monotonic() - self._last >= MIN_GAP:
-            self._commit(claim=True, raising=False)  # claims too: began rarely has to
-
-    def failed_mapping(self, position: int, error: str) -> None:
-        """Called when a row's mapping failed: it was never sent (and may not be claimed)."""
-        self.unclaimed.append((position, error))
-
-    def tick(self) -> None:
-        """Called by the caller's wait loop: commit outcomes that have waited too long."""
-        if (self.queue or self.unclaimed) and time.monotonic() - self._last >= FLUSH_SECONDS:
-            self._commit(claim=False, raising=False)
-
-    def _commit(self, *, claim: bool, raising: bool, need: int = -1) -> None:
-        if self.error is not None:
-            if raising:
+        if position >= self.claimed_upto:  # rare: the claims ran out between two commits
+            if self.error is not None:
                 raise self.error
-            return
-        if self._closed:
-            if raising:
-                raise JournalError("the send is over: its journal is closed")
-            return
-        with self._lock:
-            try:
-                self._flush(claim=claim, need=need)
-            except sqlite3.Error as exc:
-                error = self._fail(exc)
-                if raising:
-                    raise error from None
-            finally:
-                self._last = time.monotonic()
+            self._commit(need=position)
+            if position >= self.claimed_upto:
+                raise self.error or JournalError(
+                    f"journal {self.journal.path!r}: the row at position {position} could "
+                    "not be claimed, so it was not sent."
+                )
+        if position > self._top:
+            self._top = position
 
-    def _fail(self, exc: sqlite3.Error) -> JournalError:
-        text = str(exc)
+    def outcome(self, position: int) -> None:
+        """Called when a sent row's outcome is in the ledger: queued for the next commit."""
+        self._pending.append(position)
+
+    def failed_mapping(self, position: int) -> None:
+        """Called (from the mapping thread) when a row's mapping failed: it was never sent."""
+        self._failed.append(position)
+
+    def recorded(self) -> Awaitable[None] | None:
+        """Called right after ``outcome``: None once the outcomes queued so far are
+        committed, else the future of the next commit (shared by the workers waiting)."""
+        if self._closing or self.error is not None:
+            return None
+        if len(self._pending) >= self.group:
+            self._commit()
+            return None
+        waiter = self._waiter
+        if waiter is None:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            self._timer = loop.call_at(loop.time() + GAP, self._due)
+        return waiter
+
+    def _due(self) -> None:
+        self._timer = None
+        if self._pending and not self._closing:
+            self._commit()
+
+    # -- one commit ---------------------------------------------------------------------------
+    def _commit(self, *, need: int = -1) -> None:
+        """Commit every queued outcome and top the claims up; a failure stops the send."""
+        try:
+            with self._lock:
+                self._write(need)
+        except sqlite3.Error as exc:
+            self._fail(exc)
+        waiter, self._waiter = self._waiter, None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _write(self, need: int, *, claim: bool = True) -> None:
+        if self.error is not None or (claim and self._closing):
+            return
+        batch, self._pending = self._pending, []
+        failed: list[int] = []
+        failures = self._failed
+        while failures:
+            failed.append(len(batch))
+            batch.append(failures.popleft())
+        start = end = self.claimed_upto
+        top = max(self._top, need)
+        if failed:
+            top = max(top, *(batch[i] for i in failed))
+        if claim and start < self.run.total and start - top <= self._ahead // 2:
+            end = min(self.run.total, top + 1 + self._ahead)
+        claims = None
+        if end > start:
+            claims = np.flatnonzero(~self._taken[start:end]) + start
+        if failed:  # rows whose mapping failed beyond the claims: claimed for the record
+            extra = np.array([batch[i] for i in failed], dtype=np.int64)
+            extra = np.unique(extra[(extra >= end) & ~self._taken[extra]])
+            claims = extra if claims is None else np.concatenate([claims, extra])
+        now = time.time()
+        run_no = self.journal.run_no
+        params: list[Any] = []
+        if claims is not None and len(claims):
+            params += (run_no, "claim", now, *self._claim_columns(claims), *_NO_OUTCOME)
+        if batch:
+            params += (run_no, "outcome", now, *self._outcomes(batch, failed))
+        if params:
+            self.journal.conn.execute(_INSERT[len(params) // 14], params)
+        if claims is not None:
+            self._taken[claims] = True
+        self.claimed_upto = end
+
+    def _claim_columns(self, claims: npt.NDArray[np.int64]) -> tuple[Any, ...]:
+        ids = self.ids
+        labels = self._range
+        if labels is None:
+            labels = json.dumps([str(x) for x in self.run.labels.take(claims).tolist()])
+        return (
+            claims.astype(_I8).tobytes(),
+            ids.hashes[claims].astype(_U8).tobytes(),
+            ids.occurrences[claims].astype(_U4).tobytes(),
+            self.keys[claims].tobytes(),
+            labels,
+        )
+
+    def _outcomes(self, at: list[int], failed: list[int]) -> tuple[Any, ...]:
+        """The columns of an outcome batch, gathered from the ledger (``positions`` then
+        everything after the claim columns)."""
+        run = self.run
+        status, error, elapsed = run.status, run.error, run.elapsed
+        n = len(at)
+        statuses = [status[p] for p in at]
+        sent = bytearray(map(self._sent.__getitem__, statuses))
+        errors = [error[p] for p in at]
+        notes: list[tuple[int, str]] | None = None
+        if any(errors):
+            notes = [(i, e) for i, e in enumerate(errors) if e]
+            for i, _ in notes:
+                sent[i] = 0
+        answer = run.answer
+        if answer is not None and any(answer[p] for p in at):  # said inside a sent answer
+            errors = [e or answer[p] for e, p in zip(errors, at, strict=True)]
+            notes = [(i, e) for i, e in enumerate(errors) if e]
+        if run.attempts is not None:
+            tries = array("i", [run.attempts[p] for p in at])
+        else:
+            tries = array("i", _ONE) * n
+        for i in failed:
+            tries[i] = 0
+        return (
+            _packed(array("q", at)),
+            *_NO_CLAIM,
+            _DONE * n,
+            _packed(array("i", statuses)),
+            bytes(sent),
+            _packed(tries),
+            _packed(array("d", [elapsed[p] for p in at])),
+            json.dumps(notes) if notes else None,
+        )
+
+    def _fail(self, exc: BaseException) -> None:
+        text = str(exc) or type(exc).__name__
         self.error = JournalError(
             f"journal {self.journal.path!r} could not be written during the send ({text}), "
             "so the send stopped: no row leaves without being recorded first. Rows already "
@@ -461,95 +609,33 @@ class JournalWriter:
         )
         self.run.crash = self.error
         self.run.stop("crashed")
-        return self.error
 
-    def _flush(self, *, claim: bool, need: int = -1) -> None:
-        """One transaction: claims for the next rows (through position ``need`` at least)
-        and every outcome queued so far."""
-        queue = self.queue
-        done: list[Any] = [queue.popleft() for _ in range(len(queue))]
-        failed = [self.unclaimed.popleft() for _ in range(len(self.unclaimed))]
-        claimed = self.claimed
-        claims: list[int] = []
-        if claim:
-            room = min(
-                self.window - (self._open - len(done)),
-                self._ahead - (self._claimed_n - self._begun),
-            )
-            state = self.run.state
-            cursor = self._cursor
-            total = self.run.total
-            while cursor < total and (room > 0 or cursor <= need):
-                if state[cursor] == 0:  # not attempted: not skipped, not a failed mapping
-                    claims.append(cursor)
-                    room -= 1
-                cursor += 1
-            self._cursor = cursor
-        if not claims and not done and not failed:
-            return
-        labels = self._labels
-        ids = self.identities
-        keys = self.keys
-        claim_rows = [[p, ids[p], labels[p], keys[p]] for p in claims]
-        freed = len(done)
-        for pos, err in failed:  # recorded with a claim of their own if need be
-            if claimed[pos]:
-                freed += 1
-                self._begun += 1  # a claim used up, as if begun: keeps the claims ahead going
-            else:
-                claim_rows.append([pos, ids[pos], labels[pos], keys[pos]])
-            done.append((pos, DONE, 0, 0, err, 0, None))
-        conn = self.journal.conn
-        run_no = self.journal.run_no
-        now = time.time()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if claim_rows:
-                conn.execute(_BATCH, (run_no, "claim", now, json.dumps(claim_rows)))
-            if done:
-                conn.execute(_BATCH, (run_no, "outcome", now, json.dumps(done)))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        self._open -= freed
-        if claims:
-            for pos in claims:
-                claimed[pos] = 1
-            self._open += len(claims)
-            self._claimed_n += len(claims)
-
-    # -- the end -------------------------------------------------------------------------------
+    # -- the end ------------------------------------------------------------------------------
     def close(self) -> None:
         """Record the last outcomes and the end of the run; give back unused claims."""
-        if self._closed:
+        if self._closing:
             return
-        self._closed = True
+        self._closing = True
         conn = self.journal.conn
         run = self.run
         try:
-            if self.error is None:
-                with self._lock:
-                    self._flush(claim=False)
-                claimed = self.claimed
-                now = time.time()
-                # claims given back (never left), and rows in flight when the send stopped
-                ends = [
-                    (p, NOT_SENT, 0, 0, "", 0, None)
-                    if run.state[p] == 0
-                    else (p, IN_FLIGHT, 0, 0, run.error[p], 0, None)
-                    for p in range(run.total)
-                    if claimed[p] and run.state[p] < 2
-                ]
-                conn.execute("BEGIN IMMEDIATE")
-                if ends:
-                    conn.execute(_BATCH, (self.journal.run_no, "outcome", now, json.dumps(ends)))
-                conn.execute(
-                    "UPDATE runs SET finished = ?, stop = ? WHERE run = ?",
-                    (now, run.stop_reason, self.journal.run_no),
-                )
-                conn.execute("COMMIT")
+            with self._lock:
+                if self.error is None:
+                    self._write(-1, claim=False)
+                    state = np.frombuffer(bytes(run.state), dtype=np.uint8)
+                    claimed = self._taken & ~self._settled
+                    back = np.flatnonzero(claimed & (state == NOT_SENT))
+                    flying = np.flatnonzero(claimed & (state == IN_FLIGHT))
+                    now = time.time()
+                    conn.execute("BEGIN IMMEDIATE")
+                    if len(back) or len(flying):
+                        ends = (self.journal.run_no, "outcome", now, *self._ends(back, flying))
+                        conn.execute(_INSERT[1], ends)
+                    conn.execute(
+                        "UPDATE runs SET finished = ?, stop = ? WHERE run = ?",
+                        (now, run.stop_reason, self.journal.run_no),
+                    )
+                    conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -557,40 +643,118 @@ class JournalWriter:
         finally:
             self.journal.close()
 
+    def _ends(self, back: npt.NDArray[np.intp], flying: npt.NDArray[np.intp]) -> tuple[Any, ...]:
+        """Outcome columns for claims given back (never left) and rows in flight at the end."""
+        positions = np.concatenate([back, flying]).astype(_I8)
+        states = np.concatenate(
+            [np.full(len(back), NOT_SENT, np.uint8), np.full(len(flying), IN_FLIGHT, np.uint8)]
+        )
+        error = self.run.error
+        notes = [[len(back) + i, error[p]] for i, p in enumerate(flying.tolist()) if error[p]]
+        n = len(positions)
+        return (
+            positions.tobytes(),
+            *_NO_CLAIM,
+            states.tobytes(),
+            np.zeros(n, dtype=_I4).tobytes(),
+            np.zeros(n, dtype=np.uint8).tobytes(),
+            np.zeros(n, dtype=_I4).tobytes(),
+            np.full(n, math.nan, dtype=_F8).tobytes(),
+            json.dumps(notes) if notes else None,
+        )
+
+
+def _packed(values: array[Any]) -> bytes:
+    """An array's bytes, little-endian (as numpy reads them back)."""
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values.tobytes()
+
+
+def _column(blob: Any, dtype: str, n: int, width: int = 1) -> npt.NDArray[Any]:
+    """One packed column of a batch, checked to have ``n`` entries."""
+    if not isinstance(blob, bytes):
+        raise JournalError("database is corrupt: a batch column is missing")
+    values = np.frombuffer(blob, dtype=dtype if width == 1 else np.uint8)
+    if width != 1:
+        if len(values) != n * width:
+            raise JournalError("database is corrupt: a batch column has the wrong length")
+        return values.reshape(n, width)
+    if len(values) != n:
+        raise JournalError("database is corrupt: a batch column has the wrong length")
+    return values
+
+
+def _texts(text: Any) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        raise JournalError("database is corrupt: a batch's text is not JSON") from None
+
 
 def _replay(conn: sqlite3.Connection, scope: str | None) -> list[list[Any]]:
     """Each row's latest state, replayed from the batches in order (rows of ``scope`` only,
-    or every row for None): [identity, label, position, key, state, status, sent, error,
-    attempts, elapsed, claimed, finished, run, sends]."""
-    prefix = None if scope is None else f"{scope}:"
-    latest: dict[str, list[Any]] = {}
+    or every row for None): [(scope, hash, occurrence), label, position, key, state, status,
+    sent, error, attempts, elapsed, claimed, finished, run, sends].
+
+    A batch whose columns do not fit together raises JournalError (a damaged journal)."""
+    scopes = dict(conn.execute("SELECT run, scope FROM runs").fetchall())
+    latest: dict[tuple[str, int, int], list[Any]] = {}
     where: dict[tuple[int, int], list[Any]] = {}
-    entries = conn.execute("SELECT run, kind, at, rows FROM batches ORDER BY seq")
-    for run_no, kind, at, text in entries:
-        rows = json.loads(text)
+    entries = conn.execute(
+        "SELECT run, kind, at, positions, hashes, occurrences, keys, labels, states, statuses, "
+        "sent, attempts, elapsed, errors FROM batches ORDER BY seq"
+    )
+    for entry in entries:
+        run_no, kind, at = entry[0], entry[1], entry[2]
+        run_scope = scopes.get(run_no)
+        if run_scope is None or (scope is not None and run_scope != scope):
+            continue
+        if not isinstance(entry[3], bytes):
+            raise JournalError("database is corrupt: a batch has no positions")
+        positions = np.frombuffer(entry[3], dtype=_I8)
+        n = len(positions)
         if kind == "claim":
-            for pos, identity, label, key in rows:
-                if prefix is not None and not identity.startswith(prefix):
-                    continue
+            hashes = _column(entry[4], _U8, n).tolist()
+            occurrences = _column(entry[5], _U4, n).tolist()
+            keys = _column(entry[6], "u1", n, 16)
+            labels = _texts(entry[7])
+            if isinstance(labels, dict):
+                first, step = int(labels["start"]), int(labels["step"])
+                names = [str(first + p * step) for p in positions.tolist()]
+            elif isinstance(labels, list) and len(labels) == n:
+                names = [str(x) for x in labels]
+            else:
+                raise JournalError("database is corrupt: a claim's labels do not fit")
+            for i, pos in enumerate(positions.tolist()):
+                identity = (run_scope, hashes[i], occurrences[i])
                 old = latest.get(identity)
                 sends = (old[13] if old is not None else 0) + 1
-                rec = [identity, label, pos, key, IN_FLIGHT, 0, 0, "", 0, math.nan, at]
-                rec += [math.nan, run_no, sends]
+                rec = [identity, names[i], pos, keys[i].tobytes(), IN_FLIGHT, 0, 0, "", 0]
+                rec += [math.nan, at, math.nan, run_no, sends]
                 latest[identity] = rec
                 where[run_no, pos] = rec
-        else:
-            for pos, state, status, sent, error, attempts, elapsed_us in rows:
+        elif kind == "outcome":
+            states = _column(entry[8], "u1", n).tolist()
+            statuses = _column(entry[9], _I4, n).tolist()
+            sent = _column(entry[10], "u1", n).tolist()
+            attempts = _column(entry[11], _I4, n).tolist()
+            elapsed = _column(entry[12], _F8, n).tolist()
+            notes = dict((int(i), str(e)) for i, e in (_texts(entry[13]) or []))
+            for i, pos in enumerate(positions.tolist()):
                 found = where.get((run_no, pos))
                 if found is None:
                     continue
                 rec = found
+                state = states[i]
                 rec[4] = state
-                rec[7] = error
+                rec[7] = notes.get(i, "")
                 rec[11] = at
                 if state == DONE:
-                    rec[5], rec[6], rec[8] = status, sent, attempts
-                    rec[9] = math.nan if elapsed_us is None else elapsed_us / 1e6
-                    if not attempts:  # a failed mapping: never sent
+                    rec[5], rec[6], rec[8], rec[9] = statuses[i], sent[i], attempts[i], elapsed[i]
+                    if not attempts[i]:  # a failed mapping: never sent
                         rec[13] -= 1
                 elif state == NOT_SENT:
                     rec[13] -= 1
@@ -634,6 +798,11 @@ def read_journal(path: str | os.PathLike[str]) -> pd.DataFrame:
         )
         if meta.get("format") != FORMAT or "batches" not in tables:
             raise JournalError(f"{name!r} is not a flux_magic journal.")
+        if meta.get("version") != VERSION:
+            raise JournalError(
+                f"journal {name!r} was written by another version of flux_magic (journal "
+                f"format {meta.get('version')!r}, this one reads {VERSION!r})."
+            )
         problem = conn.execute("PRAGMA quick_check").fetchone()[0]
         if problem != "ok":
             raise _refusal(name, sqlite3.DatabaseError(f"database is corrupt: {problem}"), "")
@@ -662,6 +831,11 @@ def _journal_frame(rows: list[list[Any]]) -> pd.DataFrame:
         "run",
         "sends",
     ]
+    for row in rows:  # the identity and the key as text
+        row[0] = format_identity(*row[0])
+    keys = np.frombuffer(b"".join(row[3] for row in rows), dtype=np.uint8).reshape(-1, 16)
+    for row, key in zip(rows, key_strings(keys), strict=True):
+        row[3] = key
     raw = pd.DataFrame.from_records(rows, columns=columns)
     outcome = [
         ("sent" if sent else "failed") if state == DONE else _OUTCOME_NAMES.get(state, "?")

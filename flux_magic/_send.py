@@ -17,13 +17,13 @@ import asyncio
 import math
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
 
 from ._errors import EndpointError, MappingError, SendInterrupted
-from ._identity import idempotency_keys, row_identities
+from ._identity import RowIds, idempotency_keys, key_bytes, key_strings, row_ids
 from ._journal import JournalWriter, open_journal
 from ._options import Options
 from ._request import Request, build_request, describe_row
@@ -70,7 +70,7 @@ class Run:
         labels: pd.Index,
         url: str,
         *,
-        identities: list[str] | None = None,
+        ids: RowIds | None = None,
         keys: list[str] | None = None,
         answer_check: AnswerCheck | None = None,
         secrets: Sequence[str] = (),
@@ -108,9 +108,10 @@ class Run:
         self._answer_check = answer_check
         #: What the service said went wrong inside an answer counted as sent ("" if nothing).
         self.answer: list[str] | None = [""] * total if answer_check is not None else None
-        #: Stable per-row identities (``_identity.row_identities``), when a feature needs them.
-        self.identities = identities
-        self._keys: list[str] | None = keys
+        #: Stable per-row identities (``_identity.row_ids``), when a feature needs them.
+        self.ids = ids
+        #: Each row's Idempotency-Key (derived from ``ids`` when first needed).
+        self.keys: list[str] | None = keys
         #: The rate clock to use instead of one of this send's own (a Dask cluster's).
         self.pacer = pacer
         #: The journal's hooks (``_journal.JournalWriter``), when the send has a journal.
@@ -125,7 +126,7 @@ class Run:
 
     def begin(self, position: int) -> None:
         if self.journal is not None:
-            self.journal.began(position)  # returns once the row is recorded as leaving
+            self.journal.began(position)  # the row's claim is committed: it may leave
         self._began[position] = time.perf_counter()
         self.state[position] = IN_FLIGHT
 
@@ -153,14 +154,7 @@ class Run:
             elif error and self.options.strict and not self.stop_reason:
                 self.stop("strict", position)
             if self.journal is not None:
-                self.journal.outcome(
-                    position,
-                    status,
-                    self.is_sent(status) and not error,
-                    self.error[position] or (self.answer[position] if self.answer else ""),
-                    attempts,
-                    self.elapsed[position],
-                )
+                self.journal.outcome(position)  # read from this ledger when committed
 
     def settle(
         self,
@@ -194,11 +188,17 @@ class Run:
 
     def idempotency_key(self, position: int) -> str:
         """The row's Idempotency-Key: derived from its identity, so a re-run sends the same."""
-        if self._keys is None:
-            if self.identities is None:
+        if self.keys is None:
+            if self.ids is None:
                 raise RuntimeError("idempotency keys need the rows' identities")
-            self._keys = idempotency_keys(self.url, self.identities)
-        return self._keys[position]
+            self.keys = idempotency_keys(self.url, self.ids)
+        return self.keys[position]
+
+    def recorded(self) -> Awaitable[None] | None:
+        """None, or what to await before a worker's next row may begin: the journal's commit
+        of the outcomes finished so far (so at most ``concurrency`` rows are ever answered
+        without their outcome on disk)."""
+        return None if self.journal is None else self.journal.recorded()
 
     def fail_mapping(self, position: int, exc: MappingError) -> None:
         with self._lock:
@@ -214,7 +214,7 @@ class Run:
                 self.failure = exc
                 self.stop("strict", position)
             if self.journal is not None:
-                self.journal.failed_mapping(position, self.error[position])
+                self.journal.failed_mapping(position)
 
     # -- what the caller does -----------------------------------------------------------
     def is_sent(self, status: int) -> bool:
@@ -283,6 +283,7 @@ def _requests(
     # with a journal every request carries the Idempotency-Key the journal records: only a
     # key that went with the first request lets the server drop a resumed send's duplicate
     keyed = run.journal is not None
+    keys = run.keys if run.keys is not None else []
     # the mapping errors of the first rows, until one row maps (nothing has been sent till then)
     failures: list[MappingError] | None = []
     for position, row in enumerate(iter_rows(df)):
@@ -301,8 +302,8 @@ def _requests(
         if keyed:
             headers = req.headers
             if "Idempotency-Key" not in headers and "idempotency-key" not in headers:
-                headers = {**headers, "Idempotency-Key": run.idempotency_key(position)}
-                req = Request(headers, req.body)
+                headers = {**headers, "Idempotency-Key": keys[position]}
+                req = tuple.__new__(Request, (headers, req.body))  # Request(...), faster
         failures = None
         if run.stopping:  # stopped while the mapping ran: the row stays "not sent", truly
             return
@@ -346,28 +347,26 @@ def send_frame(
         open_journal(options.journal, url, rows=len(df), scope=scope) if options.journal else None
     )
     needs_identity = options.idempotency_key or journal is not None
-    identities = row_identities(df, scope=scope) if needs_identity else None
-    keys = None
-    if journal is not None and identities is not None:
-        keys = idempotency_keys(url, identities)
+    ids = row_ids(df, scope=scope) if needs_identity else None
     run = Run(
         len(df),
         options,
         df.index,
         url,
-        identities=identities,
-        keys=keys,
+        ids=ids,
         answer_check=answer_check,
         secrets=secrets,
         pacer=pacer,
     )
-    if journal is not None and identities is not None and keys is not None:
+    if journal is not None and ids is not None:
         try:
-            run.journal_note = journal.resume(run, identities, keys, scope).note()
+            raw_keys = key_bytes(url, ids)
+            run.journal_note = journal.resume(run, ids, raw_keys).note()  # may set raw_keys
+            run.keys = key_strings(raw_keys)
+            run.journal = journal.writer(run, ids, raw_keys)
         except BaseException:
             journal.close()
             raise
-        run.journal = journal.writer(run, identities, keys)
     if cancel is not None and cancel.is_set():
         run.stop("cancelled")  # cancelled before it began: nothing goes
     if run.total == 0 or run.stopping:
@@ -426,8 +425,6 @@ def _wait(
     while True:
         if run.finished.wait(POLL_SECONDS):
             return
-        if run.journal is not None:
-            run.journal.tick()  # outcomes of a stalled send do not wait for the next row
         if progress is not None:
             progress(run.done, run.total, run.sent, run.failed)
         if cancel is not None and cancel.is_set() and not run.stopping:

@@ -8,7 +8,7 @@ deadline, redirects, retries, failure wording) is the driver's, written once for
 from __future__ import annotations
 
 import select
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -83,6 +83,10 @@ class Ledger(Protocol):
     def finish(self, position: int, outcome: Outcome, attempts: int = 1) -> None: ...
 
     def idempotency_key(self, position: int) -> str: ...
+
+    def recorded(self) -> Awaitable[None] | None:
+        """None, or what a worker awaits after an outcome before its next row begins."""
+        ...
 
     abandon: Callable[[], None] | None
 
