@@ -141,14 +141,14 @@ def key_strings(raw: np.ndarray) -> list[str]:
     if n == 0:
         return []
     hexed = np.frombuffer(raw.tobytes().hex().encode("ascii"), dtype=np.uint8).reshape(n, 32)
-    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    out = np.full((n, 37), ord("-"), dtype=np.uint8)
     out[:, 0:8] = hexed[:, 0:8]
     out[:, 9:13] = hexed[:, 8:12]
     out[:, 14:18] = hexed[:, 12:16]
     out[:, 19:23] = hexed[:, 16:20]
     out[:, 24:36] = hexed[:, 20:32]
-    text: list[str] = out.view("S36").ravel().astype("U36").tolist()
-    return text
+    out[:, 36] = ord(" ")
+    return out.tobytes().decode("ascii").split()
 
 
 def idempotency_keys(url: str, ids: RowIds) -> list[str]:

@@ -12,17 +12,20 @@ latest state, keyed by the row's identity (``_identity``: scope, content hash, o
   still in this state after a crash has an unknown outcome;
 * ``DONE`` (2): its outcome is recorded.
 
-A writer thread commits (group commit): each transaction takes every outcome finished since
-the last one and, when the claims ahead of the rows begun run low, the next ``concurrency +
-AHEAD`` claims. The send path only appends a row's position to a list; the outcome columns are
-gathered from the ledger (``_send.Run``) in bulk when committed. sqlite3 releases the
-interpreter while it writes, so the event loop keeps sending meanwhile.
+Group commit, in the event loop's thread: the send path only appends a finished row's
+position to a list; a commit takes every outcome queued since the last one (its columns
+gathered from the ledger, ``_send.Run``, in bulk) and, when the claims ahead of the rows begun
+run low, the next ``concurrency + AHEAD`` claims, in one INSERT. A commit is due once half the
+workers wait for it, or ``GAP`` seconds after the first outcome it holds. (A writer thread was
+measured too: its commits overlap the loop's work, but every hand-over of the interpreter
+between the two threads cost the loop more than the commit itself.)
 
 The bound after a crash: a worker's next row may not begin until the outcome of its previous
 row is committed (``recorded``, awaited by the driver), so at most ``concurrency`` rows have
-reached the server without the journal holding their outcome. Rows claimed ahead that never
-left are "outcome unknown" too, but the server never got them: sent again, they are no
-duplicate.
+reached the server without the journal holding their outcome: those are the only rows a
+resumed send (``retry_unknown=True``) can deliver twice. Rows claimed ahead that never left
+are "outcome unknown" too (at most ``concurrency + AHEAD`` more), but the server never got
+them: sent again, they are no duplicate.
 
 WAL mode with ``synchronous=NORMAL``: a commit is in the operating system's hands before the
 worker's next request may leave, which survives the crash of the kernel or of Python

@@ -30,5 +30,7 @@ def test_journal_benchmark_prints_its_table() -> None:
     out = proc.stdout
     assert "### Journal overhead: 60 rows, concurrency=32, embedded on loopback" in out
     assert "| no journal |" in out
+    assert "| idempotency_key=True, no journal |" in out
     assert "| journal=<new file> (requests carry the Idempotency-Key) |" in out
     assert "Journal cost:" in out
+    assert "Against the keyed send without a journal:" in out
