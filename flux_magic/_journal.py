@@ -75,6 +75,8 @@ AHEAD = 64
 #: A generous estimate of the journal's bytes per row (table, index, WAL), for the
 #: free-space check before anything is sent.
 BYTES_PER_ROW = 400
+#: SQLite checkpoints the WAL (folds it into the file) once it holds this many pages.
+WAL_PAGES = 1000
 #: A commit is due at most this long (seconds) after the first outcome it waits for.
 GAP = 0.001
 _HEADER = b"SQLite format 3\x00"
@@ -191,8 +193,11 @@ def _check_file(path: str, where: str) -> bool:
     return bool(head)
 
 
-def _check_space(path: str, where: str, rows: int) -> None:
-    needed = rows * BYTES_PER_ROW + 64 * 1024
+def _check_space(path: str, where: str, rows: int, concurrency: int) -> None:
+    # the WAL grows by a page or two per commit (about one per concurrency // 2 rows) until
+    # SQLite checkpoints it, every WAL_PAGES pages
+    commits = rows // max(1, concurrency // 2) + 2
+    needed = rows * BYTES_PER_ROW + min(2 * commits, WAL_PAGES) * 4096 + 64 * 1024
     try:
         free = shutil.disk_usage(os.path.dirname(where)).free
     except OSError:
@@ -306,7 +311,9 @@ class Journal:
         self.conn.close()
 
 
-def open_journal(path: str, url: str, *, rows: int, scope: str = "") -> Journal:
+def open_journal(
+    path: str, url: str, *, rows: int, scope: str = "", concurrency: int = 1
+) -> Journal:
     """Open (or create) the journal at ``path`` for a send of ``rows`` rows to ``url``.
 
     Everything that can make the journal unusable is found here, before anything is sent:
@@ -316,7 +323,7 @@ def open_journal(path: str, url: str, *, rows: int, scope: str = "") -> Journal:
     """
     where = os.path.abspath(path)
     existed = _check_file(path, where)
-    _check_space(path, where, rows)
+    _check_space(path, where, rows, concurrency)
     try:
         conn = sqlite3.connect(where, timeout=10.0, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:

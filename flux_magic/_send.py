@@ -344,7 +344,11 @@ def send_frame(
     shared by a Dask cluster's tasks).
     """
     journal = (
-        open_journal(options.journal, url, rows=len(df), scope=scope) if options.journal else None
+        open_journal(
+            options.journal, url, rows=len(df), scope=scope, concurrency=options.concurrency
+        )
+        if options.journal
+        else None
     )
     needs_identity = options.idempotency_key or journal is not None
     ids = row_ids(df, scope=scope) if needs_identity else None

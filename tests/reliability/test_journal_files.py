@@ -162,3 +162,50 @@ def test_read_journal_refuses_what_is_not_a_journal(tmp_path: Path) -> None:
     text.write_text("hello")
     with pytest.raises(JournalError, match="is not an SQLite file"):
         flux_magic.read_journal(text)
+
+
+def test_a_disk_that_fills_up_during_the_send_stops_it(tmp_path: Path) -> None:
+    """The journal cannot be written mid-send: the send stops with a JournalError carrying
+    every row; what the journal holds is true, and a second run resumes from it."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or not _mount(disk, "size=4m"):
+        pytest.skip("mounting a small tmpfs needs root")
+    path = disk / "sends.sqlite"
+    filler = disk / "filler"
+
+    def fill(done: int, total: int, sent: int, failed: int) -> None:
+        if done >= 20 and not filler.exists():
+            fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+            try:
+                while True:
+                    os.write(fd, b"\0" * 4096)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+
+    try:
+        with Receiver(delay=0.01) as rx:
+            send = flux_magic.endpoint(rx.url, concurrency=4, journal=str(path))(body)
+            with pytest.raises(JournalError, match="could not be written during the send") as info:
+                send(frame(400), progress=fill)
+            result = info.value.result  # type: ignore[attr-defined]
+            assert len(result) == 400
+            arrived = rx.count
+            assert 20 <= arrived < 400, arrived
+            assert int((result["_sent"] == "true").sum()) <= arrived
+            filler.unlink()
+            recorded = flux_magic.read_journal(path)
+            sent = recorded.loc[recorded["outcome"] == "sent"]
+            # every row recorded as sent arrived; beyond them, at most one row per worker
+            # arrived (answered, its outcome not on disk yet when the disk filled)
+            assert len(sent) <= arrived <= len(sent) + 4, (len(sent), arrived)
+            again = flux_magic.endpoint(
+                rx.url, concurrency=4, journal=str(path), retry_unknown=True
+            )(body)(frame(400))
+            assert again["_sent"].eq("true").all()
+            assert again.attrs["flux_journal"]["skipped"] == len(sent)
+            assert rx.count <= 400 + 4  # at most one row per worker arrived twice
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False, capture_output=True)
