@@ -14,6 +14,7 @@ import asyncio
 import socket
 import ssl
 import struct
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -196,10 +197,14 @@ def test_a_request_of_which_nothing_was_written_goes_once_more_without_a_key(
     # the reset arrives, and the idle check before writing is turned off, as when the reset
     # lands just as the request is written: the write itself fails, so no byte left (lean,
     # plain TCP) and the row goes again on a new connection, without a key.
+    reset = threading.Event()
+
     async def answer_then_reset(peer: Peer) -> None:
         if await peer.request() is not None:
             await peer.send(ok())
             reset_on_close(peer)
+            peer.writer.transport.abort()
+            reset.set()
 
     server = hostile(answer_then_reset)
     monkeypatch.setattr(_lean, "IDLE_CHECK", 1e9)
@@ -224,7 +229,10 @@ def test_a_request_of_which_nothing_was_written_goes_once_more_without_a_key(
             for n in range(2):
                 attempt = await sender.send(Request({}, str(n).encode()), resend)
                 done.append((attempt.outcome[0], attempt.outcome[1], attempt.tries))
-                time.sleep(0.3)  # blocks the loop: the reset arrives unprocessed
+                if n == 0:  # blocks the loop: the reset arrives unprocessed
+                    assert reset.wait(5)
+                    reset.clear()
+                    time.sleep(0.05)
         finally:
             await sender.close()
             target.close()
