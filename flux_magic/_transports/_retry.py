@@ -15,7 +15,8 @@ Never retried: any other status (a 500 included), an answer larger than
 that does not verify (the same answer would come back).
 
 **One resend on a fresh connection** (``resend_fresh``, decided by the driver for every
-backend, with ``retries=0`` too, at most once per row; it counts in ``_attempts``): a request
+backend, with ``retries=0`` too, at most once per row, inside the attempt: the same deadline
+and rate slot; it counts in ``_attempts``): a request
 that failed on a pooled connection (one that had already carried a complete exchange) with the
 connection closed or reset before any byte of an answer arrived is sent once more, on a new
 connection, when one of these holds:

@@ -287,11 +287,11 @@ def exactly_once(out: pd.DataFrame, server: HostileServer) -> None:
     assert Counter(int(r.body) for r in server.requests) == Counter(range(ROWS))
 
 
-@pytest.mark.parametrize("concurrency", [1, 8])
+@pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize("tls", [False, True], ids=["lean-http", "lean-https"])
 def test_the_servers_keep_alive_timeout_is_honoured(
     tls: bool,
-    concurrency: int,
+    shape: str,
     hostile: Callable[..., HostileServer],
     hostile_tls: HostileTLS,
 ) -> None:
@@ -304,9 +304,9 @@ def test_the_servers_keep_alive_timeout_is_honoured(
         "lean-https" if tls else "lean-http",
         hostile_tls,
         df,
-        concurrency=concurrency,
         timeout=5.0,
         mapping=pausing(frozenset({8}), 1.2),
+        **SHAPES[shape],
     )
     exactly_once(out, server)
     assert server.connections >= 2  # the connections idle through the pause were not reused
