@@ -45,13 +45,18 @@ def process_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def one_process(df: Any, url: str, concurrency: int) -> tuple[float, int, float]:
-    send = flux_magic.endpoint(url, concurrency=concurrency)(mapfn)
+def one_process(
+    df: Any, receiver: _receivers.RunningReceiver, concurrency: int
+) -> tuple[float, int, float, float]:
+    """Wall time, rows sent, this process's CPU and the receiver's CPU for one send."""
+    send = flux_magic.endpoint(receiver.url, concurrency=concurrency)(mapfn)
     cpu = process_cpu_s()
+    served = receiver.cpu_s()
     started = time.perf_counter()
     out = send(df)
     elapsed = time.perf_counter() - started
-    return elapsed, int((out["_sent"] == "true").sum()), process_cpu_s() - cpu
+    sent = int((out["_sent"] == "true").sum())
+    return elapsed, sent, process_cpu_s() - cpu, receiver.cpu_s() - served
 
 
 def on_cluster(
@@ -94,10 +99,12 @@ def main() -> None:
     load_before = os.getloadavg()
     times: dict[str, list[float]] = {}
     cpus: dict[str, list[float]] = {}
+    served: list[float] = []
     try:
         for _ in range(args.reps):
-            elapsed, sent, cpu = one_process(df, receiver.url, args.concurrency)
+            elapsed, sent, cpu, receiver_cpu = one_process(df, receiver, args.concurrency)
             assert sent == args.n, f"one process sent {sent} of {args.n}"
+            served.append(receiver_cpu)
             times.setdefault("one process", []).append(elapsed)
             cpus.setdefault("one process", []).append(cpu)
             for k in sizes:
@@ -131,6 +138,18 @@ def main() -> None:
         print(
             f"| {name} | {med:.2f} | {args.n / med:,.0f} | {ratio:.2f} "
             f"| {cpu / args.n * 1e6:.0f} | {busy:.2f} |"
+        )
+    client = statistics.median(cpus["one process"]) / args.n
+    server = statistics.median(served) / args.n
+    cores = os.cpu_count() or 1
+    if server > 0:
+        bound = min(cores, 2) * client / (client + server)
+        print(
+            f"\nThe receiver used {server * 1e6:.0f} µs of CPU per row and one sending process "
+            f"{client * 1e6:.0f} µs. One process can use at most one core; two workers share "
+            f"the machine's {cores} cores with the receiver, so on this machine two workers can "
+            f"be at most {bound:.2f}x one process, even at no cost of their own "
+            "(2 × client ÷ (client + receiver), when the receiver runs here too)."
         )
     print(
         f"\nMachine: {os.cpu_count()} CPUs; load average (1, 5, 15 min) before "

@@ -11,7 +11,7 @@ from typing import Any, overload
 import pandas as pd
 
 from ._errors import EndpointError, SendInterrupted, UsageError
-from ._frames import DASK, frame_kind, require, to_pandas
+from ._frames import DASK, PANDAS, frame_kind, require, to_pandas
 from ._options import Options
 from ._preview import preview_frame
 from ._request import check_url
@@ -271,15 +271,16 @@ class Sender:
 
     def resend_failed(
         self,
-        result: pd.DataFrame,
+        result: Any,
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-    ) -> pd.DataFrame:
+    ) -> Any:
         """Send again the rows of an earlier ``result`` whose ``_sent`` is not "true".
 
         Returns the whole result, in its order and with its index, those rows updated (their
         ``_status``, ``_sent``, ``_error``, ``_elapsed``...); the other rows are as they were.
+        A Polars result comes back as Polars; a lazy Dask result must be computed first.
         The rows keep their index labels, so ``idempotency_key=True`` sends the keys of the
         first attempt. An interrupt raises ``SendInterrupted`` whose ``result`` is the whole
         result, merged the same way.
@@ -295,17 +296,27 @@ class Sender:
         from ._errors import SendInterrupted
         from ._resend import failed_rows, merge_rows
 
+        kind = frame_kind(result)
+        if kind == DASK:
+            raise UsageError(
+                "resend_failed needs a computed result, and this Dask result is lazy: compute "
+                "it once (result = lazy.compute(), or result = sender.send(ddf)), then "
+                "sender.resend_failed(result)."
+            )
+        back: Callable[[Any], Any] = _same
+        if kind is not None and kind != PANDAS:
+            result, back = to_pandas(result)
         positions, rows = failed_rows(result)
         if not positions:
-            unchanged = result.copy()
+            unchanged = back(result.copy())
             self.result = unchanged
             return unchanged
         try:
             again = self(rows, progress=progress, cancel=cancel)
         except SendInterrupted as exc:
-            self.result = merge_rows(result, positions, exc.result)
+            self.result = back(merge_rows(result, positions, exc.result))
             raise SendInterrupted(str(exc), result=self.result) from None
-        merged = merge_rows(result, positions, again)
+        merged = back(merge_rows(result, positions, again))
         self.result = merged
         return merged
 
@@ -402,3 +413,7 @@ class Sender:
         name = getattr(self.map_fn, "__name__", type(self.map_fn).__name__)
         url = self.hooks.mask(self.url)
         return f"{type(self).__name__}(url={url!r}, map_fn={name}, {self.options!r})"
+
+
+def _same(df: Any) -> Any:
+    return df

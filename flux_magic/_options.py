@@ -45,13 +45,16 @@ OPTION_DOCS: dict[str, str] = {
     "backoff and jitter, honouring Retry-After. The result gains an _attempts column.",
     "retry_unknown": "Also retry failures after the request may have reached the server (a "
     "timeout waiting for the answer, a connection dropped or reset before or while answering). "
-    "Default False: such a retry can deliver a row twice; pair it with idempotency_key=True.",
+    "Default False: such a retry can deliver a row twice; pair it with idempotency_key=True. "
+    "With it, a row whose reused connection closed before any answer is also sent once more "
+    "on a fresh connection.",
     "backoff": "Seconds before the first retry (default 0.5); each further retry waits twice "
     "as long, plus random jitter up to this much, at most 30 s.",
     "idempotency_key": "Add an Idempotency-Key header so the server can drop duplicates "
     "(default False). The key is derived from the URL and the row's index label and content: "
     "the same on every retry of that row and in a later run of the same send. A key set by "
-    "the mapping is kept.",
+    "the mapping is kept. A keyed row whose reused connection closed before any answer is "
+    "sent once more on a fresh connection, with the same key.",
     "rate": "At most this many requests per second across all workers, retries included "
     "(default None: no limit); e.g. rate=1 for Slack.",
     "block_private": "Refuse destinations that are not public (private, loopback, link-local, "

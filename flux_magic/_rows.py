@@ -86,16 +86,29 @@ def _row_class(columns: tuple[Hashable, ...]) -> type[Row]:
     return type("Row", (Row,), namespace)
 
 
+#: How to make a one-column DataFrame of a Series, by the Series' library.
+_SERIES_FIX = {
+    "pandas": "series.to_frame() (or df[[column]] instead of df[column])",
+    "polars": "series.to_frame() (or df.select(column) instead of df[column])",
+    "dask": "series.to_frame() (or ddf[[column]] instead of ddf[column])",
+}
+
+
+def _not_a_frame(obj: object) -> str:
+    """What is wrong with ``obj`` as the frame to send, and the fix."""
+    cls = type(obj)
+    root = cls.__module__.partition(".")[0]
+    library = "dask" if root == "dask_expr" else root
+    if cls.__name__ == "Series" and library in _SERIES_FIX:
+        return f"expected a DataFrame, got a {library} Series; use {_SERIES_FIX[library]}."
+    hint = " (pd.DataFrame(...) builds one)" if isinstance(obj, dict | list) else ""
+    return f"expected a pandas DataFrame, got {cls.__name__}{hint}."
+
+
 def check_frame(df: object) -> pd.DataFrame:
     """Return ``df`` if it is a DataFrame that rows can be built from, else explain why not."""
-    if isinstance(df, pd.Series):
-        raise UsageError(
-            "expected a pandas DataFrame, got a Series; use series.to_frame() "
-            "(or df[[column]] instead of df[column])."
-        )
     if not isinstance(df, pd.DataFrame):
-        hint = " (pd.DataFrame(...) builds one)" if isinstance(df, dict | list) else ""
-        raise UsageError(f"expected a pandas DataFrame, got {type(df).__name__}{hint}.")
+        raise UsageError(_not_a_frame(df))
     if isinstance(df.columns, pd.MultiIndex):
         raise UsageError(
             "the DataFrame has MultiIndex columns; flatten them first, e.g. "

@@ -6,11 +6,20 @@ backend.
 A pooled connection the server closed while it sat idle is dropped before a request is written
 on it (``_Connector``): aiohttp itself only knows of a close once the event loop has processed
 it, and a request written on such a connection is lost ("closed before a complete answer").
+One idle longer than ``IDLE_EXPIRY`` is not reused (aiohttp's ``keepalive_timeout``); the
+server's ``Keep-Alive`` header is not read here (aiohttp has no public way to expire one
+connection).
+
+For the driver's one resend on a fresh connection (``_retry.resend_fresh``) the backend reports
+whether the connection was pooled (aiohttp's reuse trace) and whether any answer bytes arrived;
+whether any request bytes left is not known here (taken as "maybe"). The resend skips the pool
+(``fresh``, read by ``_Connector``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io
 import ssl
 import time
@@ -23,7 +32,7 @@ from yarl import URL
 from .._policy import PolicyRefused
 from ._env import env_can_matter
 from ._failures import Kind, TransportFailure, from_os_error, from_ssl_error
-from ._protocol import DEFAULT_HEADERS, IDLE_CHECK, Hop, Sink, readable
+from ._protocol import DEFAULT_HEADERS, IDLE_CHECK, IDLE_EXPIRY, Hop, Sink, readable
 
 if TYPE_CHECKING:
     from .._options import Options
@@ -60,7 +69,11 @@ def map_exceptions(sink: Sink) -> Iterator[None]:
         raise TransportFailure(Kind.BAD_URL, "not a valid http(s) URL") from exc
     except aiohttp.ClientResponseError as exc:  # the answer's head did not parse
         raise _head_failure(exc) from exc
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
+    except aiohttp.ServerDisconnectedError as exc:
+        if not isinstance(exc.message, str):  # the head of an answer had begun to arrive
+            sink.heard = True
+        raise TransportFailure(Kind.CLOSED) from exc
+    except aiohttp.ClientPayloadError as exc:
         raise TransportFailure(Kind.CLOSED) from exc
     except aiohttp.ClientOSError as exc:
         raise from_os_error(exc, connecting=not sink.sending) from exc
@@ -91,10 +104,23 @@ async def _on_sending(session: Any, ctx: Any, params: Any) -> None:
         sink.sending = True
 
 
+async def _on_reuse(session: Any, ctx: Any, params: Any) -> None:
+    sink = ctx.trace_request_ctx
+    if isinstance(sink, Sink):
+        sink.sending = sink.reused = True
+
+
+#: Set while an exchange must go out on a new connection (the driver's resend).
+_FRESH: contextvars.ContextVar[bool] = contextvars.ContextVar("fresh", default=False)
+
+
 class _Connector(aiohttp.TCPConnector):
-    """aiohttp's connector, checking an idle connection for the server's close before reuse."""
+    """aiohttp's connector, checking an idle connection for the server's close before reuse,
+    and taking none from the pool for a resend (``_FRESH``)."""
 
     async def _get(self, key: Any, *args: Any, **kwargs: Any) -> Any:
+        if _FRESH.get():
+            return None  # no pooled connection: aiohttp opens a new one
         # ``_get`` and ``_conns`` are aiohttp's own (3.12 to 3.14): if a later release changes
         # their shape, skip the check rather than fail the send (aiohttp then finds the closed
         # connection itself, as it did before this check existed).
@@ -127,9 +153,10 @@ class AiohttpBackend:
         policy = options.policy
         trace = aiohttp.TraceConfig()
         trace.on_connection_create_end.append(_on_sending)
-        trace.on_connection_reuseconn.append(_on_sending)
+        trace.on_connection_reuseconn.append(_on_reuse)
         connector = _Connector(
             limit=options.concurrency,
+            keepalive_timeout=IDLE_EXPIRY,
             ssl=context,
             resolver=policy.aiohttp_resolver() if policy.block_private else None,
         )
@@ -153,7 +180,17 @@ class AiohttpBackend:
         jar.update_cookies_from_headers(cookies, URL(url))
         return len(jar) > 0
 
-    async def exchange(self, hop: Hop, sink: Sink) -> None:
+    async def exchange(self, hop: Hop, sink: Sink, fresh: bool = False) -> None:
+        if not fresh:
+            await self._exchange(hop, sink)
+            return
+        token = _FRESH.set(True)
+        try:
+            await self._exchange(hop, sink)
+        finally:
+            _FRESH.reset(token)
+
+    async def _exchange(self, hop: Hop, sink: Sink) -> None:
         body = hop.body
         with map_exceptions(sink):
             async with self.session.request(

@@ -12,7 +12,10 @@ is taken exactly once; one worker is the sequential mode). For each row a worker
 * the answer's body goes to a ``Sink`` (capped at ``max_response_bytes``);
 * a failure is a ``TransportFailure`` of a ``Kind``, worded once (``_failures``); an exception
   a backend did not expect still becomes that row's ``_error``: in ``errors="collect"`` mode
-  nothing a row's request raises escapes the send.
+  nothing a row's request raises escapes the send;
+* a request that failed on a reused connection before any answer byte is sent once more on a
+  fresh connection when ``_retry.resend_fresh`` allows it (at most once per row, within the
+  same deadline); the backend only reports the facts, in the sink.
 
 Rows are mapped off the event loop (``RowFeed``): the mapping runs in a thread of its own, a
 batch at a time, so a slow or blocking mapping never stalls I/O. Connections keep being served
@@ -39,7 +42,7 @@ from .._request import FRAMING_HEADERS
 from ._failures import Kind, TransportFailure, attempt_for
 from ._protocol import ANSWERED, Attempt, Hop, Sink
 from ._redirects import REDIRECTS, next_hop
-from ._retry import RETRY_STATUSES, Retrier, parse_retry_after
+from ._retry import RETRY_STATUSES, Retrier, parse_retry_after, resend_fresh
 
 if TYPE_CHECKING:
     from .._options import Options
@@ -86,6 +89,9 @@ class Sender:
         #: The hop being sent and its sink: what a timeout reports.
         self.last_sink: Sink | None = None
         self.last_hop = 0
+        #: Requests the current attempt put on the wire, and whether it may still resend.
+        self.tries = 1
+        self.resend = True
         self.loop = asyncio.get_running_loop()
 
     async def close(self) -> None:
@@ -98,8 +104,14 @@ class Sender:
             return self.primary
         return self.fallback()
 
-    async def send(self, req: Request) -> Attempt:
-        """One attempt for one row: every hop, under one deadline."""
+    async def send(self, req: Request, resend: bool = True) -> Attempt:
+        """One attempt for one row: every hop, under one deadline; ``resend`` allows the one
+        resend on a fresh connection."""
+        self.tries, self.resend = 1, resend
+        attempt = await self._attempt(req)
+        return attempt if self.tries == 1 else attempt._replace(tries=self.tries)
+
+    async def _attempt(self, req: Request) -> Attempt:
         options = self.options
         timeout = options.timeout
         headers = req.headers
@@ -142,12 +154,19 @@ class Sender:
     async def _hops(self, hop: Hop, sink: Sink, count: int) -> Attempt:
         options = self.options
         state = self.state
+        fresh = False
         while True:
             self.last_sink, self.last_hop = sink, count
             backend = self.backend_for(hop)
             try:
-                await backend.exchange(hop, sink)
+                await backend.exchange(hop, sink, fresh)
             except TransportFailure as failure:
+                if self.resend and resend_fresh(
+                    failure.kind, sink, hop.headers, options.retry_unknown
+                ):
+                    self.tries, self.resend, fresh = self.tries + 1, False, True
+                    sink = Sink(options.max_response_bytes, options.keep_response)
+                    continue
                 return attempt_for(
                     failure, options, status=sink.status, kept=sink.kept_bytes(), hop=count
                 )
@@ -158,6 +177,7 @@ class Sender:
                 return attempt_for(
                     surprise, options, status=sink.status, kept=sink.kept_bytes(), hop=count
                 )
+            fresh = False
             if sink.cookies and self.fallback is not None and backend is self.primary:
                 state.keep_cookies(hop.url, sink.cookies)
             status = sink.status
@@ -325,7 +345,7 @@ async def _work(sender: Sender, feed: RowFeed, ledger: Ledger, retrier: Retrier)
                     return
                 ledger.begin(position)
                 attempt = await sender.send(req)
-                ledger.finish(position, attempt.outcome)
+                ledger.finish(position, attempt.outcome, attempt.tries)
                 if (recorded := ledger.recorded()) is not None:
                     await recorded  # the slot is free once the outcome is on record
                 if ledger.stopping and not feed.owed:

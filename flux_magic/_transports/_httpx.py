@@ -1,6 +1,13 @@
 """The httpx backend: ``httpx.AsyncClient`` for what the lean backend does not serve in
 sequential mode (proxies, URL credentials, the URL policy). Redirects are followed by the
 driver, the same way on every backend.
+
+httpcore checks an idle connection for the server's close before reusing it; one idle longer
+than ``IDLE_EXPIRY`` is not reused (``keepalive_expiry``). For the driver's one resend on a
+fresh connection (``_retry.resend_fresh``) the backend reports whether the connection was
+pooled (no connect in the request's trace) and whether any answer bytes arrived; whether any
+request bytes left is not known here (taken as "maybe"). The resend first closes the idle
+connections to the origin, so httpcore opens a new one.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import httpx
 
 from .._policy import PolicyRefused
 from ._failures import Kind, TransportFailure, from_os_error
-from ._protocol import DEFAULT_HEADERS, Hop, Sink
+from ._protocol import DEFAULT_HEADERS, IDLE_EXPIRY, Hop, Sink
 from ._redirects import shown_location
 
 if TYPE_CHECKING:
@@ -108,6 +115,7 @@ class _RecordingStream(httpcore.AsyncNetworkStream):
         sink = _CURRENT.get()
         if sink is not None and len(sink.raw_head) < 16:
             sink.raw_head += data[: 16 - len(sink.raw_head)]
+            sink.heard = sink.heard or bool(data)
         return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
@@ -165,7 +173,11 @@ class HttpxBackend:
 
     def __init__(self, options: Options, context: ssl.SSLContext) -> None:
         policy = options.policy
-        transport = httpx.AsyncHTTPTransport(verify=context, trust_env=not policy.active)
+        transport = httpx.AsyncHTTPTransport(
+            verify=context,
+            trust_env=not policy.active,
+            limits=httpx.Limits(keepalive_expiry=IDLE_EXPIRY),
+        )
         if policy.block_private:
             policy.install_httpx_async(transport)
         self.pool: Any = transport._pool
@@ -183,13 +195,21 @@ class HttpxBackend:
             },
         )
 
-    async def exchange(self, hop: Hop, sink: Sink) -> None:
+    async def exchange(self, hop: Hop, sink: Sink, fresh: bool = False) -> None:
+        connected = False
+
         async def trace(event: str, info: Any) -> None:
-            if event.startswith("http11.send_request_headers"):
+            nonlocal connected
+            if event.startswith("connection.connect_tcp"):
+                connected = True
+            elif event.startswith("http11.send_request_headers"):
                 sink.sending = True
+                sink.reused = not connected
 
         _CURRENT.set(sink)
         with map_exceptions(sink):
+            if fresh:
+                await self._drop_idle(hop.url)
             request = self.client.build_request(
                 hop.method,
                 hop.url,
@@ -211,6 +231,13 @@ class HttpxBackend:
             finally:
                 await response.aclose()
                 await self._drop_unread()
+
+    async def _drop_idle(self, url: str) -> None:
+        """Close the idle connections to ``url``'s origin: the next request opens a new one."""
+        origin = httpcore.URL(url).origin
+        for conn in list(getattr(self.pool, "connections", ())):
+            if conn.is_idle() and conn.can_handle_request(origin):
+                await conn.aclose()
 
     async def _drop_unread(self) -> None:
         """Close idle connections holding bytes nobody asked for (an extra answer in the same

@@ -2,11 +2,12 @@
 httptools.
 
 Used for ``http://`` and ``https://`` targets without proxy, URL credentials or URL policy (see
-``usable``), in sequential and concurrent mode. A connection is an ``asyncio.Protocol`` feeding
-``httptools.HttpResponseParser`` (TLS through asyncio with the send's ``ssl.SSLContext``, SNI
-and ALPN ``http/1.1``) and carries one request at a time, no pipelining. The request is the head
-(method, path, ``Host``, ``DEFAULT_HEADERS``, the mapping's headers, ``Content-Length``) and the
-body in one write. The answer's body goes to the ``Sink``.
+``usable``), in sequential and concurrent mode. A connection is an ``asyncio.BufferedProtocol``
+(one read buffer per connection, ``READ_BUFFER``) feeding ``httptools.HttpResponseParser``
+(TLS through asyncio with the send's ``ssl.SSLContext``, SNI and ALPN ``http/1.1``) and
+carries one request at a time, no pipelining. The request is the head (method, path,
+``Host``, ``DEFAULT_HEADERS``, the mapping's headers, ``Content-Length``) and the body in one
+write. The answer's body goes to the ``Sink``.
 
 Idle connections wait in one pool per send (``LeanTarget.idle``), taken last-in first-out: a
 worker takes the most recently used one and opens a new one only when none is idle, so the
@@ -21,6 +22,15 @@ packet) or the server's close make it unusable, and an idle connection with anyt
 is replaced before a request is written (checked with ``poll``, which works at any descriptor
 number). Answer heads are capped at ``MAX_HEAD`` bytes; an upgrade (``101``, ``Upgrade``) fails
 the row.
+
+A connection the server is about to drop is not reused: the server's ``Keep-Alive:
+timeout=N, max=M`` (Apache, lighttpd) is honoured, idle no longer than N minus a margin
+(``idle_limit``) and for at most M more requests; when the server says nothing, idle no longer
+than ``IDLE_EXPIRY``.
+
+For the driver's one resend on a fresh connection (``_retry.resend_fresh``) the backend reports
+whether the connection was pooled, whether the answer's first byte arrived, and, on plain TCP,
+whether the write failed at once (then no byte of the request left).
 
 The lean backend serves only the send's own origin; other redirect targets and everything
 after the server sets a cookie go to the fallback backend (aiohttp), chosen by the driver.
@@ -38,15 +48,20 @@ import httptools
 from yarl import URL
 
 from ._failures import Kind, TransportFailure, from_os_error
-from ._protocol import DEFAULT_HEADERS, IDLE_CHECK, Hop, Sink, readable
+from ._protocol import DEFAULT_HEADERS, IDLE_CHECK, IDLE_EXPIRY, Hop, Sink, readable
 
 if TYPE_CHECKING:
     from ._protocol import Backend
 
-__all__ = ["MAX_HEAD", "LeanBackend", "LeanTarget", "usable_url"]
+__all__ = ["MAX_HEAD", "LeanBackend", "LeanTarget", "idle_limit", "keep_alive_hint", "usable_url"]
 
 #: The largest answer head (status line and header fields) read, in bytes.
 MAX_HEAD = 64 * 1024
+#: Each connection reads into one buffer of this size, reused for every read. A plain
+#: ``asyncio.Protocol`` gets a new bytes object per read, allocated at asyncio's 256 KiB
+#: ``max_size`` and then shrunk: with ``MALLOC_TRIM_THRESHOLD_`` set (Dask's workers set
+#: 65536) that is a fresh ``mmap`` and two page faults per read.
+READ_BUFFER = 32 * 1024
 #: Request headers that change how the exchange goes: such rows go to the fallback.
 _FRAMING = frozenset({"Expect", "Upgrade", "Connection"})
 _DEFAULT_NAMES = frozenset(DEFAULT_HEADERS)
@@ -70,21 +85,52 @@ def usable_url(url: str) -> bool:
     return parsed.scheme in ("http", "https") and bool(host) and not parsed.raw_user
 
 
+def keep_alive_hint(value: str) -> tuple[float | None, int | None]:
+    """``timeout`` (seconds) and ``max`` (requests) of a ``Keep-Alive`` header; None where
+    absent or malformed."""
+    timeout: float | None = None
+    most: int | None = None
+    for part in value.split(","):
+        name, _, number = part.partition("=")
+        name, number = name.strip().lower(), number.strip()
+        try:
+            if name == "timeout":
+                timeout = max(0.0, float(number))
+            elif name == "max":
+                most = max(0, int(number))
+        except ValueError:
+            continue
+    return timeout, most
+
+
+def idle_limit(timeout: float) -> float:
+    """How long a connection may sit idle when the server keeps idle ones ``timeout`` s: a
+    quarter of it less, at most a second less (the server counts from its write, the client
+    from its read, and the request needs time to arrive)."""
+    return max(0.0, timeout - min(1.0, timeout / 4))
+
+
 class _Extra(Exception):
     """A second answer to one request: parsing stops and the connection is dropped."""
 
 
-class _Conn(asyncio.Protocol):
+class _Conn(asyncio.BufferedProtocol):
     """One keep-alive connection and the state of the answer being read on it."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
+        self.buffer = memoryview(bytearray(READ_BUFFER))
         self.transport: asyncio.Transport | None = None
         self.tls = False
         self.fd = -1
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
         self.idle_since = 0.0
+        #: reused only while idle no longer than this, and while requests_left (if known) > 0
+        self.max_idle = IDLE_EXPIRY
+        self.requests_left: int | None = None
+        #: the answer's ``Keep-Alive`` header, if any
+        self.hint: str | None = None
         self.waiter: asyncio.Future[None] | None = None
         self.sink = Sink(0, 0)
         self.headers_done = False
@@ -103,8 +149,26 @@ class _Conn(asyncio.Protocol):
         self.framed = False
         self.head_size = 0
         self.failure = None
+        self.hint = None
         waiter = self.waiter = self.loop.create_future()
         return waiter
+
+    def reusable(self) -> bool:
+        """After a complete answer: read its ``Keep-Alive`` hint; whether the server takes
+        another request on this connection."""
+        hint = self.hint
+        timeout, most = keep_alive_hint(hint) if hint is not None else (None, None)
+        if timeout is not None:
+            self.max_idle = idle_limit(timeout)
+        if most is not None:
+            self.requests_left = most
+        elif self.requests_left is not None:
+            self.requests_left -= 1
+        return self.max_idle > 0 and (self.requests_left is None or self.requests_left > 0)
+
+    def expired(self, now: float) -> bool:
+        """Whether the idle connection has been idle longer than the server keeps it."""
+        return now - self.idle_since > self.max_idle
 
     def close(self, *, abort: bool = True) -> None:
         """Close at once (``abort``: unread bytes may follow) or after pending writes. A TLS
@@ -143,7 +207,13 @@ class _Conn(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         self.fd = sock.fileno() if sock is not None else -1
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(self.buffer[:nbytes])
+
+    def data_received(self, data: bytes | memoryview) -> None:
         waiter = self.waiter
         if waiter is None or waiter.done() or self.complete:
             # bytes nobody asked for: the connection cannot be trusted
@@ -151,6 +221,7 @@ class _Conn(asyncio.Protocol):
             self.close()
             return
         if not self.headers_done:
+            self.sink.heard = True
             self.head_size += len(data)
         try:
             self.parser.feed_data(data)
@@ -207,6 +278,8 @@ class _Conn(asyncio.Protocol):
             sink.cookies.append(value.decode("utf-8", "surrogateescape"))
         elif key == b"uri" and sink.location is None:
             sink.location = value.decode("utf-8", "surrogateescape")
+        elif key == b"keep-alive":
+            self.hint = value.decode("latin-1")
 
     def on_message_begin(self) -> None:
         if self.complete:
@@ -263,11 +336,16 @@ class LeanTarget:
 
     def take(self, now: float) -> _Conn | None:
         """The most recently used idle connection still usable, or None. One the server has
-        closed while idle (its close arrived before a request was written) is dropped here."""
+        closed while idle (its close arrived before a request was written), or idle longer
+        than the server keeps it, is dropped here."""
         idle = self.idle
         while idle:
             conn = idle.pop()
-            if conn.closed or (now - conn.idle_since > IDLE_CHECK and conn.stale()):
+            if (
+                conn.closed
+                or conn.expired(now)
+                or (now - conn.idle_since > IDLE_CHECK and conn.stale())
+            ):
                 conn.close()
                 continue
             return conn
@@ -324,17 +402,18 @@ class LeanBackend:
             raise TransportFailure(Kind.BAD_URL, "the host name is not valid IDNA") from exc
         return conn
 
-    async def exchange(self, hop: Hop, sink: Sink) -> None:
+    async def exchange(self, hop: Hop, sink: Sink, fresh: bool = False) -> None:
         target = self.target
         data = target.encode(hop)
         # A connection the server has closed while idle is noticed when it is taken (its close
         # arrived before this request was written) and replaced before anything is sent. A
-        # request is never written twice: once written, a failure is "maybe sent", left to the
-        # retry rules, because an empty read cannot tell an idle close racing with the write
-        # from a server that took the request and then dropped the connection.
-        conn = target.take(self.loop.time())
+        # failure after that is reported with its facts (pooled? written? answered?) and the
+        # driver decides whether the request goes once more (``_retry.resend_fresh``).
+        conn = None if fresh else target.take(self.loop.time())
         if conn is None:
             conn = await self._connect()
+        else:
+            sink.reused = True
         self.conn = conn
         waiter = conn.begin(sink)
         transport = conn.transport
@@ -343,9 +422,15 @@ class LeanBackend:
         body = hop.body
         if len(data) > _JOIN_LIMIT and len(body) > _JOIN_LIMIT:
             transport.write(data[: len(data) - len(body)])
+            first_failed = transport.is_closing()
             transport.write(body)
         else:
             transport.write(data)
+            first_failed = transport.is_closing()
+        # a plain socket transport that is closing right after the first write: the write
+        # itself failed (a reset that arrived before it) and nothing was buffered, so no byte
+        # left (a TLS transport writes through its own buffers: not known there)
+        sink.unwritten = first_failed and not conn.tls
         try:
             await waiter
         except BaseException:  # cancelled (the deadline, a stop): mid-answer, never reusable
@@ -362,7 +447,7 @@ class LeanBackend:
             conn.close()
             self.conn = None
             raise TransportFailure(Kind.CLOSED)
-        elif not conn.keep_alive:
+        elif not conn.keep_alive or not conn.reusable():
             conn.close(abort=False)
             self.conn = None
         else:

@@ -18,6 +18,7 @@ __all__ = [
     "ANSWERED",
     "DEFAULT_HEADERS",
     "IDLE_CHECK",
+    "IDLE_EXPIRY",
     "MAYBE_SENT",
     "NOT_SENT",
     "Attempt",
@@ -32,6 +33,14 @@ __all__ = [
 #: An idle pooled connection is checked for a close (or stray bytes) before reuse when it has
 #: been idle longer than this (seconds); within it, the event loop has just read the socket.
 IDLE_CHECK = 0.002
+
+#: A pooled connection idle longer than this (seconds) is closed rather than reused, unless the
+#: server said how long it keeps idle connections (``Keep-Alive: timeout=N``; lean backend).
+#: Apache, lighttpd, Node.js and uvicorn close idle connections after 5 s by default; the
+#: server counts from its last write, the client from its last read, so a client limit of 5 s
+#: (httpx's) lands on the very moment the server closes. One second less never does. Reopening
+#: costs a handshake per request only to a target sent to less than once every 4 s.
+IDLE_EXPIRY = 4.0
 
 
 def readable(fd: int) -> bool:
@@ -70,6 +79,9 @@ class Attempt(NamedTuple):
     outcome: Outcome
     kind: str | None = None
     retry_after: float | None = None
+    #: Requests this attempt put on the wire: 2 when it was sent once more on a fresh
+    #: connection (``_retry.resend_fresh``).
+    tries: int = 1
 
 
 class Ledger(Protocol):
@@ -119,6 +131,13 @@ class Sink:
     raw_head: bytes = b""
     #: True once the request's first byte may have left (connecting is over).
     sending: bool = False
+    #: Facts for ``_retry.resend_fresh``, reported by the backend: the request went out on a
+    #: pooled connection that had already carried a complete exchange (``reused``); the backend
+    #: knows that no byte of it reached the wire (``unwritten``; False when it cannot tell);
+    #: some byte of the answer arrived (``heard``).
+    reused: bool = False
+    unwritten: bool = False
+    heard: bool = False
     size: int = 0
     kept: bytearray | None = field(default=None)
     over: bool = False
@@ -147,9 +166,10 @@ class Backend(Protocol):
 
     ``exchange`` raises ``TransportFailure`` (``_failures``) for anything that went wrong; the
     backend maps its own exception types to failure kinds. A redirect is not followed: the
-    head's status and ``Location`` are in the sink, and the driver decides.
+    head's status and ``Location`` are in the sink, and the driver decides. ``fresh``: send on
+    a new connection, never a pooled one (the driver's one resend, ``_retry.resend_fresh``).
     """
 
-    async def exchange(self, hop: Hop, sink: Sink) -> None: ...
+    async def exchange(self, hop: Hop, sink: Sink, fresh: bool = False) -> None: ...
 
     async def aclose(self) -> None: ...

@@ -14,6 +14,25 @@ Never retried: any other status (a 500 included), an answer larger than
 ``max_response_bytes``, a refusal by the URL policy, too many redirects, a TLS certificate
 that does not verify (the same answer would come back).
 
+**One resend on a fresh connection** (``resend_fresh``, decided by the driver for every
+backend, with ``retries=0`` too, at most once per row, inside the attempt: the same deadline
+and rate slot; it counts in ``_attempts``): a request
+that failed on a pooled connection (one that had already carried a complete exchange) with the
+connection closed or reset before any byte of an answer arrived is sent once more, on a new
+connection, when one of these holds:
+
+* no byte of it was written (known on the lean plain-TCP path: the write itself failed): the
+  server cannot have it;
+* it carries an ``Idempotency-Key`` (or ``X-Idempotency-Key``): ``idempotency_key=True``, a
+  journal, or the mapping's own; the server can drop the duplicate. This is Go's net/http rule
+  (``isReplayable``), and Flux's ``http.endpoint`` sends through Go's client;
+* ``retry_unknown=True``: the user accepted that a row may arrive twice.
+
+Otherwise the row fails as "maybe delivered" and is not sent twice: a server that read the
+request and closed without answering would get it a second time. (A server's close of an idle
+connection that arrived before the request was written is caught before writing, by each
+backend's idle check, and never costs a row.)
+
 Waits grow exponentially with random jitter: ``backoff * 2**(attempt-1)`` plus up to
 ``backoff`` more, at most ``MAX_WAIT`` seconds. Every attempt, first or retry, takes a slot
 from the rate limit, and a cancel or Ctrl-C ends any wait at once.
@@ -37,12 +56,15 @@ from typing import TYPE_CHECKING, Protocol
 
 import tenacity
 
+from ._failures import Kind
 from ._protocol import MAYBE_SENT, Attempt
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .._options import Options
     from .._request import Request
-    from ._protocol import Ledger, Outcome
+    from ._protocol import Ledger, Outcome, Sink
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -53,6 +75,8 @@ __all__ = [
     "Retrier",
     "Stopped",
     "parse_retry_after",
+    "replayable",
+    "resend_fresh",
 ]
 
 log = logging.getLogger("flux_magic")
@@ -90,6 +114,24 @@ def with_idempotency_key(req: Request, key: str) -> Request:
     if "Idempotency-Key" in req.headers:
         return req
     return req._replace(headers={**req.headers, "Idempotency-Key": key})
+
+
+#: Request headers that let a server drop a duplicate (Go's net/http ``isReplayable``).
+_KEY_HEADERS = frozenset({"idempotency-key", "x-idempotency-key"})
+
+
+def replayable(headers: Mapping[str, str]) -> bool:
+    """Whether a request carries an Idempotency-Key (any spelling of the name)."""
+    return any(name.lower() in _KEY_HEADERS for name in headers)
+
+
+def resend_fresh(kind: Kind, sink: Sink, headers: Mapping[str, str], retry_unknown: bool) -> bool:
+    """Whether a failed request is sent once more on a fresh connection (module docstring):
+    the pooled connection it went out on closed or reset before any answer byte arrived, and
+    nothing of it was written, or it carries an Idempotency-Key, or ``retry_unknown``."""
+    if kind is not Kind.CLOSED or not sink.reused or sink.heard or sink.status:
+        return False
+    return sink.unwritten or retry_unknown or replayable(headers)
 
 
 class Pacing(Protocol):
@@ -197,13 +239,14 @@ class Retrier:
         self,
         position: int,
         req: Request,
-        send: Callable[[Request], Awaitable[Attempt]],
+        send: Callable[[Request, bool], Awaitable[Attempt]],
         *,
         owed: bool = False,
     ) -> tuple[Outcome, int] | None:
         """Send one row with pacing and retries; None if the send stopped before it went.
         An ``owed`` row (mapped before the mapping failure that stopped the send) makes its
-        first attempt even so."""
+        first attempt even so. ``send(req, resend)``: ``resend`` allows the one resend on a
+        fresh connection, until an attempt has used it."""
         if self.idempotency_key:
             req = with_idempotency_key(req, self.ledger.idempotency_key(position))
         tries: list[Attempt] = []
@@ -219,7 +262,7 @@ class Retrier:
                 raise Stopped
             if not tries:
                 self.ledger.begin(position)
-            tries.append(await send(req))
+            tries.append(await send(req, all(a.tries == 1 for a in tries)))
             return tries[-1]
 
         try:
@@ -233,7 +276,7 @@ class Retrier:
                 attempt = await once()
         except Stopped:
             return _stopped(tries)
-        return attempt.outcome, len(tries)
+        return attempt.outcome, sum(a.tries for a in tries)
 
 
 def _stopped(tries: list[Attempt]) -> tuple[Outcome, int] | None:
@@ -242,4 +285,4 @@ def _stopped(tries: list[Attempt]) -> tuple[Outcome, int] | None:
         return None
     status, error, kept = tries[-1].outcome
     note = "not retried further: the send was stopped"
-    return (status, f"{error}; {note}" if error else note, kept), len(tries)
+    return (status, f"{error}; {note}" if error else note, kept), sum(a.tries for a in tries)

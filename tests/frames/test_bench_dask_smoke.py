@@ -29,3 +29,4 @@ def test_bench_dask_prints_its_table() -> None:
     assert "| one process |" in proc.stdout
     assert "| LocalCluster, 1 worker |" in proc.stdout
     assert "load average" in proc.stdout
+    assert "two workers can be at most" in proc.stdout  # the bound from measured CPU

@@ -243,7 +243,7 @@ def test_rate_without_a_cluster_is_one_clock_per_process(rx: Receiver) -> None:
     assert out["_sent"].eq("true").all()
     times = sorted(t.timestamp() for t in rx.requests["time"])
     worst = max(sum(1 for u in times[i:] if u - t < 1.0) for i, t in enumerate(times))
-    assert worst <= 21
+    assert worst <= 22  # R + 2: the bound the README documents (a late slot never bursts)
 
 
 def test_an_endpoint_with_hooks_refuses_dask_with_the_fix(client: Any, rx: Receiver) -> None:

@@ -8,6 +8,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+import flux_magic
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -81,3 +85,22 @@ def test_a_dask_frame_without_the_extra_gets_one_line_naming_it() -> None:
         "sending a Dask DataFrame needs the dask extra (missing: distributed): "
         "pip install 'flux_magic[dask]'"
     )
+
+
+def test_a_series_of_any_library_is_named_with_its_fix() -> None:
+    import pandas as pd
+
+    dd = pytest.importorskip("dask.dataframe")
+    pl = pytest.importorskip("polars")
+    send = flux_magic.endpoint("http://127.0.0.1:9/")(lambda r: {"headers": {}, "data": b""})
+    ddf = dd.from_pandas(pd.DataFrame({"n": [1]}), npartitions=1)
+    cases = [
+        (pd.Series([1]), r"got a pandas Series; use series\.to_frame\(\) \(or df\[\[column\]\]"),
+        (pl.Series([1]), r"got a polars Series; use series\.to_frame\(\) \(or df\.select"),
+        (ddf["n"], r"got a dask Series; use series\.to_frame\(\) \(or ddf\[\[column\]\]"),
+    ]
+    for series, message in cases:
+        with pytest.raises(flux_magic.UsageError, match=message):
+            send(series)
+        with pytest.raises(flux_magic.UsageError, match=message):
+            send.preview(series)

@@ -160,3 +160,32 @@ def test_a_notification_endpoint_sends_polars_rows(rx: Receiver) -> None:
     texts = [json.loads(b)["attachments"][0]["text"] for b in rx.requests["body"]]
     assert texts == ["n=1", "n=None"]
     assert "xoxb-secret-1" not in str(send.preview(pl.DataFrame({"n": [1]})))
+
+
+def test_resend_failed_takes_and_returns_polars() -> None:
+    answers = iter([500, 200, 503, 200, 200])  # rows 0 and 2 fail first, then succeed
+    with Receiver(lambda req: flux_magic.Reply(next(answers))) as flaky:
+        send = flux_magic.endpoint(flaky.url)(lambda r: {"headers": {}, "data": str(r.n).encode()})
+        df = pl.DataFrame({"n": pl.Series([1, None, 3], dtype=pl.Int64), "s": ["a", "b", "c"]})
+        first = send(df)
+        assert first["_sent"].to_list() == ["false", "true", "false"]
+        again = send.resend_failed(first)
+        bodies = [b.decode() for b in flaky.requests["body"]]
+    assert isinstance(again, pl.DataFrame)
+    assert again["_sent"].to_list() == ["true"] * 3
+    assert again["_status"].to_list() == ["200"] * 3
+    assert again["n"].dtype == pl.Int64  # the input columns keep their types
+    assert again["n"].to_list() == [1, None, 3]
+    assert again["s"].to_list() == ["a", "b", "c"]
+    assert bodies == ["1", "None", "3", "1", "3"]
+
+
+def test_resend_failed_of_a_lazy_dask_result_says_to_compute_it(rx: Receiver) -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+
+    send = flux_magic.endpoint(rx.url)(lambda r: {"headers": {}, "data": b""})
+    lazy = send(dd.from_pandas(pd.DataFrame({"n": [1, 2]}), npartitions=1))
+    with pytest.raises(flux_magic.UsageError, match=r"compute\(\)"):
+        send.resend_failed(lazy)
+    assert len(rx.requests) == 0  # building and refusing sent nothing

@@ -86,7 +86,7 @@ NULLS = pd.DataFrame(
 
 CASES = [
     # --- not a DataFrame, or one rows cannot be built from
-    Case("series", df=lambda: SERIES, raises=UsageError, match="got a Series; use series.to_frame"),
+    Case("series", df=lambda: SERIES, raises=UsageError, match="pandas Series; use series"),
     Case("dict", df=lambda: {"v": [1]}, raises=UsageError, match=r"got dict \(pd.DataFrame"),
     Case("none", df=lambda: None, raises=UsageError, match="expected a pandas DataFrame, got None"),
     Case(
