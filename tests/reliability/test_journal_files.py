@@ -209,3 +209,17 @@ def test_a_disk_that_fills_up_during_the_send_stops_it(tmp_path: Path) -> None:
             assert rx.count <= 400 + 4  # at most one row per worker arrived twice
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False, capture_output=True)
+
+
+def test_a_journal_of_another_format_version_is_refused(rx: Receiver, tmp_path: Path) -> None:
+    path = tmp_path / "sends.sqlite"
+    flux_magic.endpoint(rx.url, journal=str(path))(body)(frame(3))
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE name = 'version'")
+    conn.close()
+    before = path.read_bytes()
+    message = refused(rx, path, "written by another version of flux_magic")
+    assert "journal format '1', this one reads '2'" in message
+    assert path.read_bytes() == before
+    with pytest.raises(JournalError, match="written by another version"):
+        flux_magic.read_journal(path)
