@@ -465,7 +465,8 @@ class JournalWriter:
         self._sent = bytes(run.is_sent(status) for status in range(1000))
         self.error: JournalError | None = None
         try:
-            self._commit()  # the first claims, before anything may be sent
+            with self._lock:
+                self._write(-1)  # the first claims, before anything may be sent
         except sqlite3.Error as exc:
             raise _refusal(journal.path, exc) from None
 
