@@ -280,9 +280,11 @@ def _requests(
 ) -> Iterator[tuple[int, Request]]:
     labels = run.labels
     state = run.state
-    # with a journal every request carries the Idempotency-Key the journal records: only a
-    # key that went with the first request lets the server drop a resumed send's duplicate
-    keyed = run.journal is not None
+    # the Idempotency-Key goes in here, in the mapping thread, once per row (the transports
+    # send it on every attempt). With a journal every request carries the key the journal
+    # records: only a key that went with the first request lets the server drop a resumed
+    # send's duplicate.
+    keyed = run.journal is not None or run.options.idempotency_key
     # the mapping errors of the first rows, until one row maps (nothing has been sent till then)
     failures: list[MappingError] | None = []
     for position, row in enumerate(iter_rows(df)):

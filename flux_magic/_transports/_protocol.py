@@ -94,8 +94,6 @@ class Ledger(Protocol):
 
     def finish(self, position: int, outcome: Outcome, attempts: int = 1) -> None: ...
 
-    def idempotency_key(self, position: int) -> str: ...
-
     abandon: Callable[[], None] | None
 
 
