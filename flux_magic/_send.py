@@ -186,13 +186,14 @@ class Run:
         if self.is_sent(status) and not self.error[position]:
             self.sent += 1
 
-    def idempotency_key(self, position: int) -> str:
-        """The row's Idempotency-Key: derived from its identity, so a re-run sends the same."""
+    def key_list(self) -> list[str]:
+        """Every row's Idempotency-Key: derived from its identity (all rows at once, when first
+        needed), so a re-run sends the same; a resumed journal's rows keep their recorded key."""
         if self.keys is None:
             if self.ids is None:
                 raise RuntimeError("idempotency keys need the rows' identities")
             self.keys = idempotency_keys(self.url, self.ids)
-        return self.keys[position]
+        return self.keys
 
     def recorded(self) -> Awaitable[None] | None:
         """None, or what to await before a worker's next row may begin: the journal's commit
@@ -280,10 +281,12 @@ def _requests(
 ) -> Iterator[tuple[int, Request]]:
     labels = run.labels
     state = run.state
-    # with a journal every request carries the Idempotency-Key the journal records: only a
-    # key that went with the first request lets the server drop a resumed send's duplicate
-    keyed = run.journal is not None
-    keys = run.keys if run.keys is not None else []
+    # the Idempotency-Key goes in here, in the mapping thread, once per row (the transports
+    # send it on every attempt). With a journal every request carries the key the journal
+    # records: only a key that went with the first request lets the server drop a resumed
+    # send's duplicate.
+    keyed = run.journal is not None or run.options.idempotency_key
+    keys = run.key_list() if keyed else []
     # the mapping errors of the first rows, until one row maps (nothing has been sent till then)
     failures: list[MappingError] | None = []
     for position, row in enumerate(iter_rows(df)):

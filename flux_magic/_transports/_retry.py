@@ -109,13 +109,6 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def with_idempotency_key(req: Request, key: str) -> Request:
-    """``req`` with an ``Idempotency-Key`` header, unless the mapping set one."""
-    if "Idempotency-Key" in req.headers:
-        return req
-    return req._replace(headers={**req.headers, "Idempotency-Key": key})
-
-
 #: Request headers that let a server drop a duplicate (Go's net/http ``isReplayable``).
 _KEY_HEADERS = frozenset({"idempotency-key", "x-idempotency-key"})
 
@@ -166,12 +159,11 @@ class Pacer:
 
 
 class Retrier:
-    """Runs one row's attempts: pacing, retries, the Idempotency-Key, interruptible waits."""
+    """Runs one row's attempts: pacing, retries, interruptible waits."""
 
     def __init__(self, options: Options, ledger: Ledger, secrets: list[str]) -> None:
         self.retries = options.retries
         self.retry_unknown = options.retry_unknown
-        self.idempotency_key = options.idempotency_key
         shared: Pacing | None = getattr(ledger, "pacer", None)  # e.g. a Dask cluster's clock
         self.pacer: Pacing | None = shared or (Pacer(options.rate) if options.rate else None)
         self.ledger = ledger
@@ -181,7 +173,8 @@ class Retrier:
             tenacity.wait_exponential(multiplier=options.backoff, max=MAX_WAIT) + jitter
         )
         #: Whether rows need more than one plain request (else the transports skip this).
-        self.active = bool(self.retries or self.pacer or self.idempotency_key)
+        #: The Idempotency-Key is not a reason: it is in the request already (``_send``).
+        self.active = bool(self.retries or self.pacer)
 
     # -- decisions ------------------------------------------------------------------------
     def should_retry(self, attempt: Attempt) -> bool:
@@ -247,8 +240,6 @@ class Retrier:
         An ``owed`` row (mapped before the mapping failure that stopped the send) makes its
         first attempt even so. ``send(req, resend)``: ``resend`` allows the one resend on a
         fresh connection, until an attempt has used it."""
-        if self.idempotency_key:
-            req = with_idempotency_key(req, self.ledger.idempotency_key(position))
         tries: list[Attempt] = []
 
         async def once() -> Attempt:
