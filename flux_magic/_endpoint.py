@@ -11,7 +11,7 @@ from typing import Any, overload
 import pandas as pd
 
 from ._errors import EndpointError, SendInterrupted, UsageError
-from ._frames import DASK, PANDAS, frame_kind, require, to_pandas
+from ._frames import DASK, frame_kind, require, to_pandas
 from ._options import Options
 from ._preview import preview_frame
 from ._request import check_url
@@ -303,9 +303,9 @@ class Sender:
                 "it once (result = lazy.compute(), or result = sender.send(ddf)), then "
                 "sender.resend_failed(result)."
             )
-        back: Callable[[Any], Any] = _same
-        if kind is not None and kind != PANDAS:
-            result, back = to_pandas(result)
+        if kind is None:
+            failed_rows(result)  # not a frame: raises, saying what resend_failed needs
+        result, back = to_pandas(result)
         positions, rows = failed_rows(result)
         if not positions:
             unchanged = back(result.copy())
@@ -413,7 +413,3 @@ class Sender:
         name = getattr(self.map_fn, "__name__", type(self.map_fn).__name__)
         url = self.hooks.mask(self.url)
         return f"{type(self).__name__}(url={url!r}, map_fn={name}, {self.options!r})"
-
-
-def _same(df: Any) -> Any:
-    return df
