@@ -34,6 +34,7 @@ __all__ = [
     "frame_kind",
     "frame_rows",
     "is_frame",
+    "not_a_frame",
     "require",
     "to_pandas",
 ]
@@ -56,20 +57,44 @@ _LIBRARY = {
 }
 
 
+def _library(cls: type) -> str:
+    """The library a class comes from, by its module's top package (dask-expr is Dask)."""
+    root = cls.__module__.partition(".")[0]
+    return "dask" if root == "dask_expr" else root
+
+
 def frame_kind(obj: object) -> str | None:
     """Which DataFrame library ``obj`` belongs to, without importing any of them; or None."""
     if isinstance(obj, pd.DataFrame):
         return PANDAS
     cls = type(obj)
-    root = cls.__module__.partition(".")[0]
-    if root == "polars":
+    library = _library(cls)
+    if library == "polars":
         if cls.__name__ == "DataFrame":
             return POLARS
         if cls.__name__ == "LazyFrame":
             return POLARS_LAZY
-    elif root in ("dask", "dask_expr") and cls.__name__ == "DataFrame":
+    elif library == "dask" and cls.__name__ == "DataFrame":
         return DASK
     return None
+
+
+#: How to make a one-column DataFrame of a Series, by the Series' library.
+_SERIES_FIX = {
+    "pandas": "series.to_frame() (or df[[column]] instead of df[column])",
+    "polars": "series.to_frame() (or df.select(column) instead of df[column])",
+    "dask": "series.to_frame() (or ddf[[column]] instead of ddf[column])",
+}
+
+
+def not_a_frame(obj: object) -> str:
+    """What is wrong with ``obj`` (not a DataFrame) as the frame to send, and the fix."""
+    cls = type(obj)
+    library = _library(cls)
+    if cls.__name__ == "Series" and library in _SERIES_FIX:
+        return f"expected a DataFrame, got a {library} Series; use {_SERIES_FIX[library]}."
+    hint = " (pd.DataFrame(...) builds one)" if isinstance(obj, dict | list) else ""
+    return f"expected a pandas DataFrame, got {cls.__name__}{hint}."
 
 
 def is_frame(obj: object) -> bool:

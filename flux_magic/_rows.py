@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ._errors import UsageError
+from ._frames import not_a_frame
 
 __all__ = ["CHUNK_ROWS", "Row", "check_frame", "iter_rows"]
 
@@ -86,29 +87,10 @@ def _row_class(columns: tuple[Hashable, ...]) -> type[Row]:
     return type("Row", (Row,), namespace)
 
 
-#: How to make a one-column DataFrame of a Series, by the Series' library.
-_SERIES_FIX = {
-    "pandas": "series.to_frame() (or df[[column]] instead of df[column])",
-    "polars": "series.to_frame() (or df.select(column) instead of df[column])",
-    "dask": "series.to_frame() (or ddf[[column]] instead of ddf[column])",
-}
-
-
-def _not_a_frame(obj: object) -> str:
-    """What is wrong with ``obj`` as the frame to send, and the fix."""
-    cls = type(obj)
-    root = cls.__module__.partition(".")[0]
-    library = "dask" if root == "dask_expr" else root
-    if cls.__name__ == "Series" and library in _SERIES_FIX:
-        return f"expected a DataFrame, got a {library} Series; use {_SERIES_FIX[library]}."
-    hint = " (pd.DataFrame(...) builds one)" if isinstance(obj, dict | list) else ""
-    return f"expected a pandas DataFrame, got {cls.__name__}{hint}."
-
-
 def check_frame(df: object) -> pd.DataFrame:
     """Return ``df`` if it is a DataFrame that rows can be built from, else explain why not."""
     if not isinstance(df, pd.DataFrame):
-        raise UsageError(_not_a_frame(df))
+        raise UsageError(not_a_frame(df))
     if isinstance(df.columns, pd.MultiIndex):
         raise UsageError(
             "the DataFrame has MultiIndex columns; flatten them first, e.g. "
