@@ -12,24 +12,30 @@ latest state, keyed by the row's identity (``_identity``: scope, content hash, o
   still in this state after a crash has an unknown outcome;
 * ``DONE`` (2): its outcome is recorded.
 
-Group commit, in the event loop's thread: the send path only appends a finished row's
-position to a list; a commit takes every outcome queued since the last one (its columns
-gathered from the ledger, ``_send.Run``, in bulk) and, when the claims ahead of the rows begun
-run low, the next ``concurrency + AHEAD`` claims, in one INSERT. A commit is due once half the
-workers wait for it, or ``GAP`` seconds after the first outcome it holds. (A writer thread was
-measured too: its commits overlap the loop's work, but every hand-over of the interpreter
-between the two threads cost the loop more than the commit itself.)
+Two places, written at two speeds, from the event loop's thread:
 
-The bound after a crash: a worker's next row may not begin until the outcome of its previous
-row is committed (``recorded``, awaited by the driver), so at most ``concurrency`` rows have
-reached the server without the journal holding their outcome: those are the only rows a
-resumed send (``retry_unknown=True``) can deliver twice. Rows claimed ahead that never left
-are "outcome unknown" too (at most ``concurrency + AHEAD`` more), but the server never got
-them: sent again, they are no duplicate.
+* SQLite (WAL mode, ``synchronous=NORMAL``) gets batches a few times a second: the claims,
+  ``concurrency + AHEAD`` rows ahead of the rows begun (topped up when half are used, before
+  any row past them may begin), and the outcomes queued since the last commit, with their
+  error texts (every ``FLUSH`` seconds, and at the end of the run).
+* The run's outcome file (``_outcome_file``), memory-mapped, gets each row's state the moment
+  it changes: "left" just before its request goes, then its outcome (``_status``, ``_sent``,
+  ``_attempts``, ``_elapsed``) once known. Plain stores: no system call, nobody waits.
 
-WAL mode with ``synchronous=NORMAL``: a commit is in the operating system's hands before the
-worker's next request may leave, which survives the crash of the kernel or of Python
-(SIGKILL, OOM); a power cut may lose the last commits.
+Both are in the operating system's hands as soon as they are written, which survives the
+death of the kernel or of Python (SIGKILL, OOM); a power cut may lose the last of them. A run
+that closes commits everything and removes its outcome file. One that did not (killed, or its
+last commit failed) leaves the file, and the next send that opens the journal folds it in:
+the rows it had claimed without a committed outcome become sent or failed (status kept; an
+error's text, not committed yet, is lost), "not sent" (claimed, never left), or "outcome
+unknown": in flight, at most ``concurrency`` rows, the only ones a resumed send
+(``retry_unknown=True``) can deliver twice. ``read_journal`` reads the files of runs not over
+as they are, without folding them.
+
+(Committing every outcome before the worker's next request, in groups, was the first design:
+it costs a commit per few dozen rows and a wait per row, about 17-24 % of the throughput of
+a send on loopback. A writer thread for the commits cost more than it saved: every hand-over
+of the interpreter between two threads cost the loop more than the commit itself.)
 
 Never stored: request bodies, header values, the URL's credentials (only a masked URL and a
 SHA-256 of the full URL, to refuse the journal of another URL).
@@ -49,8 +55,8 @@ import sys
 import threading
 import time
 from array import array
-from collections.abc import Awaitable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,6 +65,17 @@ import pandas as pd
 
 from ._errors import JournalError
 from ._identity import RowIds, format_identity, key_strings
+from ._outcome_file import (
+    KNOWN,
+    LEFT,
+    NEVER_LEFT,
+    OutcomeFile,
+    Outcomes,
+    file_for,
+    read_outcomes,
+    size_for,
+    take_over,
+)
 from ._secrets import mask_url
 
 if TYPE_CHECKING:
@@ -69,16 +86,18 @@ __all__ = ["Journal", "JournalWriter", "Resume", "open_journal", "read_journal"]
 FORMAT = "flux_magic journal"
 VERSION = "2"
 NOT_SENT, IN_FLIGHT, DONE = 0, 1, 2
-#: Rows claimed beyond the concurrency, ahead of the rows begun, so that the sender rarely
-#: waits for a claim; after a crash, claimed rows that never left are "outcome unknown" too.
-AHEAD = 64
+#: Rows claimed beyond the concurrency, ahead of the rows begun: the claims are topped up
+#: (one commit) each time half of them are used. Claimed rows that never left are told
+#: apart from rows in flight by the run's outcome file.
+AHEAD = 2048
 #: A generous estimate of the journal's bytes per row (table, index, WAL), for the
 #: free-space check before anything is sent.
 BYTES_PER_ROW = 400
 #: SQLite checkpoints the WAL (folds it into the file) once it holds this many pages.
 WAL_PAGES = 1000
-#: A commit is due at most this long (seconds) after the first outcome it waits for.
-GAP = 0.001
+#: Outcomes are committed (with their error texts) this long (seconds) after the first
+#: outcome not committed yet; the outcome file has them at once.
+FLUSH = 0.2
 _HEADER = b"SQLite format 3\x00"
 _UNKNOWN = (
     "outcome unknown: this request was in flight when an earlier run with this journal "
@@ -197,7 +216,7 @@ def _check_space(path: str, where: str, rows: int, concurrency: int) -> None:
     # the WAL grows by a page or two per commit (about one per concurrency // 2 rows) until
     # SQLite checkpoints it, every WAL_PAGES pages
     commits = rows // max(1, concurrency // 2) + 2
-    needed = rows * BYTES_PER_ROW + min(2 * commits, WAL_PAGES) * 4096 + 64 * 1024
+    needed = rows * BYTES_PER_ROW + size_for(rows) + min(2 * commits, WAL_PAGES) * 4096 + 64 * 1024
     try:
         free = shutil.disk_usage(os.path.dirname(where)).free
     except OSError:
@@ -249,10 +268,15 @@ class Resume:
 class Journal:
     """An open, checked journal file, tied to one URL. Use ``open_journal``."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str, run_no: int) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: str, run_no: int, where: str, digest: bytes
+    ) -> None:
         self.conn = conn
         self.path = path
         self.run_no = run_no
+        #: The journal's absolute path, and what ties an outcome file to this journal.
+        self.where = where
+        self.digest = digest
 
     def records(self, scope: str) -> dict[tuple[int, int], _Record]:
         """What the journal holds about the rows of ``scope``, by (content hash, occurrence)."""
@@ -334,6 +358,11 @@ def open_journal(
             if problem != "ok":
                 raise _refusal(path, sqlite3.DatabaseError(f"database is corrupt: {problem}"))
         _check_or_create(conn, path, url)
+        digest = _digest(conn)
+        try:
+            _fold_ended_runs(conn, where, digest)
+        except JournalError as exc:  # a batch that does not fit together
+            raise _refusal(path, sqlite3.DatabaseError(str(exc))) from None
         cur = conn.execute(
             "INSERT INTO runs (started, scope, rows) VALUES (?, ?, ?)", (time.time(), scope, rows)
         )
@@ -344,7 +373,118 @@ def open_journal(
     except BaseException:
         conn.close()
         raise
-    return Journal(conn, path, run_no)
+    return Journal(conn, path, run_no, where, digest)
+
+
+def _digest(conn: sqlite3.Connection) -> bytes:
+    """What ties an outcome file to this journal (and not to another one made at its path)."""
+    meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+    tag = f"{meta.get('created')}\n{meta.get('url_sha256')}".encode()
+    return hashlib.sha256(tag).digest()[:16]
+
+
+def _fold_ended_runs(conn: sqlite3.Connection, where: str, digest: bytes) -> None:
+    """Fold into the journal the outcome files of runs that ended without closing it (the
+    process was killed, or the journal could not be written at the end): what each row did
+    after the run's last commit. A file whose run still writes it is left alone; one that
+    cannot be trusted is kept, unread (its rows stay "outcome unknown")."""
+    ended = conn.execute("SELECT run, rows FROM runs WHERE finished IS NULL").fetchall()
+    for run_no, rows in ended:
+        taken = take_over(file_for(where, run_no), run_no, rows, digest)
+        if taken is None:
+            continue
+        try:
+            if taken.outcomes is None:
+                continue
+            batch = _file_batch(conn, run_no, taken.outcomes)
+            now = time.time()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if batch is not None:
+                    conn.execute(_INSERT[1], (run_no, "outcome", now, *batch))
+                conn.execute(
+                    "UPDATE runs SET finished = ?, stop = ? WHERE run = ?",
+                    (now, "ended without closing the journal", run_no),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            taken.remove()
+        finally:
+            taken.release()
+
+
+#: The ``_error`` of a row whose failure is known from an outcome file: its text was not
+#: committed before the run ended.
+_LOST_ERROR = "failed (the error's text was lost: the run ended before it was recorded)"
+
+
+def _open_positions(conn: sqlite3.Connection, run_no: int) -> npt.NDArray[np.int64]:
+    """Positions claimed by run ``run_no`` without an outcome committed by it (sorted)."""
+    claimed: list[npt.NDArray[np.int64]] = []
+    settled: list[npt.NDArray[np.int64]] = []
+    for kind, blob in conn.execute(
+        "SELECT kind, positions FROM batches WHERE run = ? ORDER BY seq", (run_no,)
+    ):
+        if not isinstance(blob, bytes):
+            raise JournalError("database is corrupt: a batch has no positions")
+        (claimed if kind == "claim" else settled).append(np.frombuffer(blob, dtype=_I8))
+    if not claimed:
+        return np.zeros(0, dtype=np.int64)
+    done = np.concatenate(settled) if settled else np.zeros(0, dtype=np.int64)
+    return np.setdiff1d(np.concatenate(claimed), done).astype(np.int64)
+
+
+def _from_file(
+    outcomes: Outcomes, positions: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[Any], ...]:
+    """What an outcome file says of ``positions``: states (``DONE``, ``IN_FLIGHT``,
+    ``NOT_SENT``), statuses, sent, attempts, elapsed. An entry that does not make sense
+    counts as in flight (outcome unknown): the file is not trusted beyond what it can say."""
+    positions = positions[(positions >= 0) & (positions < len(outcomes.state))]
+    state = outcomes.state[positions]
+    status = outcomes.status[positions]
+    attempts = outcomes.attempts[positions]
+    sent = outcomes.sent[positions]
+    elapsed = outcomes.elapsed[positions]
+    known = (state == KNOWN) & (status >= 0) & (status <= 999) & (attempts >= 0) & (sent <= 1)
+    states = np.where(known, DONE, np.where(state == NEVER_LEFT, NOT_SENT, IN_FLIGHT))
+    return (
+        positions,
+        states.astype(np.uint8),
+        np.where(known, status, 0).astype(_I4),
+        np.where(known, sent, 0).astype(np.uint8),
+        np.where(known, attempts, 0).astype(_I4),
+        np.where(known & (elapsed >= 0) & (elapsed < math.inf), elapsed, math.nan).astype(_F8),
+    )
+
+
+def _file_batch(
+    conn: sqlite3.Connection, run_no: int, outcomes: Outcomes
+) -> tuple[Any, ...] | None:
+    """The outcome batch (columns after ``at``) that folds an outcome file into the journal:
+    the rows its run claimed without committing an outcome."""
+    positions, states, statuses, sent, attempts, elapsed = _from_file(
+        outcomes, _open_positions(conn, run_no)
+    )
+    if not len(positions):
+        return None
+    # a failure with an answer (a status) has no text beyond its status: only a failure
+    # without one (refused, reset, timed out) had a text, lost unless committed
+    failed = np.flatnonzero((states == DONE) & (sent == 0) & (attempts > 0) & (statuses == 0))
+    notes = [[int(i), _LOST_ERROR] for i in failed.tolist()]
+    return (
+        positions.astype(_I8).tobytes(),
+        *_NO_CLAIM,
+        states.tobytes(),
+        statuses.tobytes(),
+        sent.tobytes(),
+        attempts.tobytes(),
+        elapsed.tobytes(),
+        json.dumps(notes) if notes else None,
+    )
 
 
 def _check_or_create(conn: sqlite3.Connection, path: str, url: str) -> None:
@@ -414,17 +554,21 @@ def _check_meta(conn: sqlite3.Connection, tables: set[str], path: str, url: str)
 
 
 class JournalWriter:
-    """Records one run: claims rows before they leave, outcomes when known (group commit).
+    """Records one run: claims rows before they leave, outcomes as they come.
 
-    ``Run`` calls ``began`` (before a row's first attempt: returns at once when its claim is
-    committed, as it almost always is), ``outcome`` (when a row's outcome is in the ledger:
-    only its position is queued), ``failed_mapping`` (from the mapping thread) and ``close``
-    (when the send is over); the driver awaits ``recorded`` before a worker's next row.
+    ``Run`` calls ``began`` (before a row's first attempt), ``outcome`` (when a row's outcome
+    is in the ledger), ``failed_mapping`` (from the mapping thread) and ``close`` (when the
+    send is over).
 
-    Commits run in the event loop's thread, between its callbacks: one commit takes every
-    queued outcome (gathered from the ledger in bulk) and tops the claims up. A commit is due
-    once ``group`` outcomes wait (then the worker that filled the group commits and goes on)
-    or ``GAP`` seconds after the first of them; the workers waiting for it go on together.
+    * ``began`` marks the row as gone in the run's outcome file (``_outcome_file``) and, when
+      the claims ahead of the rows begun run low, commits the next ``AHEAD + concurrency``
+      claims first (in the event loop's thread, a few times a second at most).
+    * ``outcome`` stores the row's outcome in the outcome file at once and queues its position:
+      the queued outcomes (their error texts too, which the file has no room for) are
+      committed to SQLite every ``FLUSH`` seconds and at the end.
+
+    Nobody waits for a commit: what the outcome file holds survives the death of the process,
+    so at most the rows in flight (``concurrency``) have an unknown outcome after a crash.
     """
 
     def __init__(
@@ -440,10 +584,9 @@ class JournalWriter:
         self._taken = self._settled.copy()
         #: Every row before this position is claimed (or settled).
         self.claimed_upto = 0
-        concurrency = run.options.concurrency
-        self._ahead = concurrency + AHEAD
-        #: Outcomes that make a commit due at once (half the workers wait for it).
-        self.group = max(1, concurrency // 2)
+        #: A row at this position or past it tops the claims up before it begins.
+        self._refill_at = 0
+        self._ahead = run.options.concurrency + AHEAD
         #: The highest position begun (or whose mapping failed).
         self._top = -1
         labels = run.labels
@@ -456,8 +599,6 @@ class JournalWriter:
         self._pending: list[int] = []
         #: Rows whose mapping failed (the mapping thread's; committed with the next commit).
         self._failed: collections.deque[int] = collections.deque()
-        #: The future the workers waiting for the next commit share, and its deadline timer.
-        self._waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._lock = threading.Lock()
         self._closing = False
@@ -465,15 +606,29 @@ class JournalWriter:
         self._sent = bytes(run.is_sent(status) for status in range(1000))
         self.error: JournalError | None = None
         try:
+            self._file = OutcomeFile.create(
+                file_for(journal.where, journal.run_no), journal.run_no, run.total, journal.digest
+            )
+        except OSError as exc:
+            raise _refusal(journal.path, exc) from None
+        # the file's columns, for the stores of the send path
+        self._gone, self._ok = self._file.state, self._file.sent
+        self._status, self._attempts = self._file.status, self._file.attempts
+        self._elapsed = self._file.elapsed
+        try:
             with self._lock:
                 self._write(-1)  # the first claims, before anything may be sent
         except sqlite3.Error as exc:
+            self._file.close(remove=True)
             raise _refusal(journal.path, exc) from None
 
     # -- the send path (the event loop's thread) ----------------------------------------------
     def began(self, position: int) -> None:
-        """Called before the row's request leaves: returns once its claim is committed."""
-        if position >= self.claimed_upto:  # rare: the claims ran out between two commits
+        """Called before the row's request leaves: its claim is committed (topped up here
+        when they run low), and the outcome file says it left."""
+        if self._closing:  # the send is over (a worker late after a stop): it goes no further
+            raise asyncio.CancelledError
+        if position >= self._refill_at:
             if self.error is not None:
                 raise self.error
             self._commit(need=position)
@@ -484,33 +639,30 @@ class JournalWriter:
                 )
         if position > self._top:
             self._top = position
+        self._gone[position] = LEFT
 
-    def outcome(self, position: int) -> None:
-        """Called when a sent row's outcome is in the ledger: queued for the next commit."""
+    def outcome(
+        self, position: int, status: int, sent: bool, attempts: int, elapsed: float
+    ) -> None:
+        """Called when a sent row's outcome is in the ledger: stored in the outcome file at
+        once (its state last), queued for the next commit."""
+        self._status[position] = status
+        self._ok[position] = sent
+        self._attempts[position] = attempts
+        self._elapsed[position] = elapsed
+        self._gone[position] = KNOWN
         self._pending.append(position)
+        if self._timer is None and not self._closing:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(loop.time() + FLUSH, self._due)
 
     def failed_mapping(self, position: int) -> None:
         """Called (from the mapping thread) when a row's mapping failed: it was never sent."""
         self._failed.append(position)
 
-    def recorded(self) -> Awaitable[None] | None:
-        """Called right after ``outcome``: None once the outcomes queued so far are
-        committed, else the future of the next commit (shared by the workers waiting)."""
-        if self._closing or self.error is not None:
-            return None
-        if len(self._pending) >= self.group:
-            self._commit()
-            return None
-        waiter = self._waiter
-        if waiter is None:
-            loop = asyncio.get_running_loop()
-            waiter = self._waiter = loop.create_future()
-            self._timer = loop.call_at(loop.time() + GAP, self._due)
-        return waiter
-
     def _due(self) -> None:
         self._timer = None
-        if self._pending and not self._closing:
+        if not self._closing:
             self._commit()
 
     # -- one commit ---------------------------------------------------------------------------
@@ -521,12 +673,6 @@ class JournalWriter:
                 self._write(need)
         except sqlite3.Error as exc:
             self._fail(exc)
-        waiter, self._waiter = self._waiter, None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
 
     def _write(self, need: int, *, claim: bool = True) -> None:
         if self.error is not None or (claim and self._closing):
@@ -537,12 +683,13 @@ class JournalWriter:
         while failures:
             failed.append(len(batch))
             batch.append(failures.popleft())
+        total = self.run.total
         start = end = self.claimed_upto
         top = max(self._top, need)
         if failed:
             top = max(top, *(batch[i] for i in failed))
-        if claim and start < self.run.total and start - top <= self._ahead // 2:
-            end = min(self.run.total, top + 1 + self._ahead)
+        if claim and start < total and start - top <= self._ahead // 2:
+            end = min(total, top + 1 + self._ahead)
         claims = None
         if end > start:
             claims = np.flatnonzero(~self._taken[start:end]) + start
@@ -562,6 +709,7 @@ class JournalWriter:
         if claims is not None:
             self._taken[claims] = True
         self.claimed_upto = end
+        self._refill_at = end - self._ahead // 2 if end < total else total
 
     def _claim_columns(self, claims: npt.NDArray[np.int64]) -> tuple[Any, ...]:
         ids = self.ids
@@ -580,24 +728,22 @@ class JournalWriter:
         """The columns of an outcome batch, gathered from the ledger (``positions`` then
         everything after the claim columns)."""
         run = self.run
-        status, error, elapsed = run.status, run.error, run.elapsed
         n = len(at)
-        statuses = [status[p] for p in at]
+        # one C call per column (itemgetter of one position gives the item, not a tuple)
+        get = itemgetter(*at) if n > 1 else lambda column: (column[at[0]],)
+        statuses = get(run.status)
         sent = bytearray(map(self._sent.__getitem__, statuses))
-        errors = [error[p] for p in at]
+        errors = get(run.error)
         notes: list[tuple[int, str]] | None = None
         if any(errors):
             notes = [(i, e) for i, e in enumerate(errors) if e]
             for i, _ in notes:
                 sent[i] = 0
         answer = run.answer
-        if answer is not None and any(answer[p] for p in at):  # said inside a sent answer
-            errors = [e or answer[p] for e, p in zip(errors, at, strict=True)]
+        if answer is not None and any(said := get(answer)):  # said inside a sent answer
+            errors = tuple(e or a for e, a in zip(errors, said, strict=True))
             notes = [(i, e) for i, e in enumerate(errors) if e]
-        if run.attempts is not None:
-            tries = array("i", [run.attempts[p] for p in at])
-        else:
-            tries = array("i", _ONE) * n
+        tries = array("i", get(run.attempts)) if run.attempts is not None else array("i", _ONE) * n
         for i in failed:
             tries[i] = 0
         return (
@@ -607,7 +753,7 @@ class JournalWriter:
             _packed(array("i", statuses)),
             bytes(sent),
             _packed(tries),
-            _packed(array("d", [elapsed[p] for p in at])),
+            _packed(array("d", get(run.elapsed))),
             json.dumps(notes) if notes else None,
         )
 
@@ -623,12 +769,15 @@ class JournalWriter:
 
     # -- the end ------------------------------------------------------------------------------
     def close(self) -> None:
-        """Record the last outcomes and the end of the run; give back unused claims."""
+        """Record the last outcomes and the end of the run; give back unused claims. The
+        outcome file goes once that is committed; if it cannot be, the file stays, and the
+        next send that opens the journal folds it in."""
         if self._closing:
             return
         self._closing = True
         conn = self.journal.conn
         run = self.run
+        committed = False
         try:
             with self._lock:
                 if self.error is None:
@@ -647,11 +796,13 @@ class JournalWriter:
                         (now, run.stop_reason, self.journal.run_no),
                     )
                     conn.execute("COMMIT")
+                    committed = True
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._fail(exc)
         finally:
+            self._file.close(remove=committed)
             self.journal.close()
 
     def _ends(self, back: npt.NDArray[np.intp], flying: npt.NDArray[np.intp]) -> tuple[Any, ...]:
@@ -705,10 +856,16 @@ def _texts(text: Any) -> Any:
         raise JournalError("database is corrupt: a batch's text is not JSON") from None
 
 
-def _replay(conn: sqlite3.Connection, scope: str | None) -> list[list[Any]]:
+def _replay(
+    conn: sqlite3.Connection, scope: str | None, files: tuple[str, bytes] | None = None
+) -> list[list[Any]]:
     """Each row's latest state, replayed from the batches in order (rows of ``scope`` only,
     or every row for None): [(scope, hash, occurrence), label, position, key, state, status,
     sent, error, attempts, elapsed, claimed, finished, run, sends].
+
+    With ``files`` (the journal's absolute path and digest), the outcome files of runs not
+    over (still sending, or killed and not folded yet) say what their rows did since the
+    run's last commit; they are only read.
 
     A batch whose columns do not fit together raises JournalError (a damaged journal)."""
     scopes = dict(conn.execute("SELECT run, scope FROM runs").fetchall())
@@ -769,7 +926,38 @@ def _replay(conn: sqlite3.Connection, scope: str | None) -> list[list[Any]]:
                         rec[13] -= 1
                 elif state == NOT_SENT:
                     rec[13] -= 1
+    if files is not None:
+        _read_files(conn, files, where)
     return list(latest.values())
+
+
+def _read_files(
+    conn: sqlite3.Connection, files: tuple[str, bytes], where: dict[tuple[int, int], list[Any]]
+) -> None:
+    """Update the replayed rows of runs that are not over from their outcome files."""
+    journal, digest = files
+    for run_no, rows in conn.execute("SELECT run, rows FROM runs WHERE finished IS NULL"):
+        found = read_outcomes(file_for(journal, run_no), run_no, rows, digest)
+        if found is None:
+            continue
+        recs = {
+            pos: rec
+            for (run, pos), rec in where.items()
+            if run == run_no and rec[12] == run_no and rec[4] == IN_FLIGHT
+        }
+        positions = np.array(sorted(recs), dtype=np.int64)
+        columns = _from_file(found, positions)
+        for pos, state, status, sent, attempts, elapsed in zip(
+            *(column.tolist() for column in columns), strict=True
+        ):
+            rec = recs[pos]
+            rec[4] = state
+            if state == DONE:
+                rec[5], rec[6], rec[8], rec[9] = status, sent, attempts, elapsed
+                if not sent and attempts and not status:
+                    rec[7] = "failed (its error's text is not recorded yet)"
+            elif state == NOT_SENT:
+                rec[13] -= 1
 
 
 _OUTCOME_NAMES = {NOT_SENT: "not sent", IN_FLIGHT: "unknown"}
@@ -817,7 +1005,8 @@ def read_journal(path: str | os.PathLike[str]) -> pd.DataFrame:
         problem = conn.execute("PRAGMA quick_check").fetchone()[0]
         if problem != "ok":
             raise _refusal(name, sqlite3.DatabaseError(f"database is corrupt: {problem}"), "")
-        rows = sorted(_replay(conn, None), key=lambda r: (r[12], r[2], r[0]))
+        files = (where, _digest(conn))
+        rows = sorted(_replay(conn, None, files), key=lambda r: (r[12], r[2], r[0]))
     except sqlite3.Error as exc:
         raise _refusal(name, exc, "") from None
     finally:

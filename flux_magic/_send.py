@@ -17,7 +17,7 @@ import asyncio
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -136,7 +136,7 @@ class Run:
             if self._frozen:
                 return
             self.state[position] = DONE
-            self.elapsed[position] = time.perf_counter() - self._began[position]
+            self.elapsed[position] = elapsed = time.perf_counter() - self._began[position]
             if self.attempts is not None:
                 self.attempts[position] = attempts
             self.status[position] = status
@@ -149,12 +149,12 @@ class Run:
                 note = self._answer_check(status, response)
                 if note:
                     self.answer[position] = mask_text(note, self._secrets)
-            if self.is_sent(status) and not error:
+            if sent := self.is_sent(status) and not error:
                 self.sent += 1
             elif error and self.options.strict and not self.stop_reason:
                 self.stop("strict", position)
-            if self.journal is not None:
-                self.journal.outcome(position)  # read from this ledger when committed
+            if self.journal is not None:  # on record at once; the rest is read from here
+                self.journal.outcome(position, status, sent, attempts, elapsed)
 
     def settle(
         self,
@@ -194,12 +194,6 @@ class Run:
                 raise RuntimeError("idempotency keys need the rows' identities")
             self.keys = idempotency_keys(self.url, self.ids)
         return self.keys
-
-    def recorded(self) -> Awaitable[None] | None:
-        """None, or what to await before a worker's next row may begin: the journal's commit
-        of the outcomes finished so far (so at most ``concurrency`` rows are ever answered
-        without their outcome on disk)."""
-        return None if self.journal is None else self.journal.recorded()
 
     def fail_mapping(self, position: int, exc: MappingError) -> None:
         with self._lock:

@@ -23,9 +23,7 @@ while it runs (a server's close of an idle connection is seen when it arrives) a
 in flight is charged for the time the mapping took: a request's deadline starts when the
 request is sent, and the loop keeps reading its answer meanwhile.
 
-The ledger's ``abandon`` hook cancels the workers from another thread (Ctrl-C, Cancel). Its
-``recorded`` hook is awaited after each outcome, before the worker takes its next row: a
-journal keeps the slot until that outcome is committed (no-op without a journal).
+The ledger's ``abandon`` hook cancels the workers from another thread (Ctrl-C, Cancel).
 """
 
 from __future__ import annotations
@@ -346,8 +344,6 @@ async def _work(sender: Sender, feed: RowFeed, ledger: Ledger, retrier: Retrier)
                 ledger.begin(position)
                 attempt = await sender.send(req)
                 ledger.finish(position, attempt.outcome, attempt.tries)
-                if (recorded := ledger.recorded()) is not None:
-                    await recorded  # the slot is free once the outcome is on record
                 if ledger.stopping and not feed.owed:
                     return
             return
@@ -359,8 +355,6 @@ async def _work(sender: Sender, feed: RowFeed, ledger: Ledger, retrier: Retrier)
             done = await retrier.run_async(position, req, sender.send, owed=owed)
             if done is not None:
                 ledger.finish(position, done[0], done[1])
-                if (recorded := ledger.recorded()) is not None:
-                    await recorded
             if ledger.stopping and not feed.owed:
                 return
     finally:

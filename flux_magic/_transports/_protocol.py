@@ -8,7 +8,7 @@ deadline, redirects, retries, failure wording) is the driver's, written once for
 from __future__ import annotations
 
 import select
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -93,10 +93,6 @@ class Ledger(Protocol):
     def begin(self, position: int) -> None: ...
 
     def finish(self, position: int, outcome: Outcome, attempts: int = 1) -> None: ...
-
-    def recorded(self) -> Awaitable[None] | None:
-        """None, or what a worker awaits after an outcome before its next row begins."""
-        ...
 
     abandon: Callable[[], None] | None
 
