@@ -140,7 +140,6 @@ class Run:
             if self.attempts is not None:
                 self.attempts[position] = attempts
             self.status[position] = status
-            self.done += 1
             if error:
                 self.error[position] = mask_text(error, self._secrets) if self._secrets else error
             if self.response is not None:
@@ -155,6 +154,7 @@ class Run:
                 self.stop("strict", position)
             if self.journal is not None:  # on record at once; the rest is read from here
                 self.journal.outcome(position, status, sent, attempts, elapsed)
+            self.done += 1  # counted once on record: progress never runs ahead of the journal
 
     def settle(
         self,

@@ -112,7 +112,7 @@ def test_a_send_killed_mid_way_resumes_without_losing_or_repeating_rows(
     after_crash = flux_magic.read_journal(journal)
     outcomes = Counter(after_crash["outcome"])
     assert set(outcomes) <= {"sent", "unknown", "not sent"}, outcomes
-    assert outcomes["sent"] >= KILL_AFTER - CONCURRENCY, outcomes
+    assert outcomes["sent"] >= KILL_AFTER, outcomes  # every row done was on record
     in_flight = after_crash.loc[after_crash["outcome"] == "unknown"]
     # unknown: the rows in flight at the kill, at most one per worker (the run's outcome file
     # has every outcome the moment it is known, and which claimed rows never left)
