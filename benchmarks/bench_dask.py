@@ -151,6 +151,11 @@ def main() -> None:
             f"be at most {bound:.2f}x one process, even at no cost of their own "
             "(2 × client ÷ (client + receiver), when the receiver runs here too)."
         )
+    else:  # /proc counts CPU time in clock ticks (10 ms): a short run may show none
+        print(
+            "\nThe receiver used less CPU than the clock counts (one tick, 10 ms) over the "
+            "run: too few rows to bound what two workers can give."
+        )
     print(
         f"\nMachine: {os.cpu_count()} CPUs; load average (1, 5, 15 min) before "
         f"{', '.join(f'{x:.2f}' for x in load_before)}, after "

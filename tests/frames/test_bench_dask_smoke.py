@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_bench_dask_prints_its_table() -> None:
-    args = ["--n", "300", "--reps", "1", "--workers", "1", "--receiver", "embedded"]
+    # enough rows for the receiver's CPU to show in /proc's 10 ms clock ticks
+    args = ["--n", "3000", "--reps", "1", "--workers", "1", "--receiver", "embedded"]
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_dask.py"), *args],
         capture_output=True,
@@ -25,7 +26,7 @@ def test_bench_dask_prints_its_table() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "### Sending 300 rows to embedded on loopback" in proc.stdout
+    assert "### Sending 3,000 rows to embedded on loopback" in proc.stdout
     assert "| one process |" in proc.stdout
     assert "| LocalCluster, 1 worker |" in proc.stdout
     assert "load average" in proc.stdout
