@@ -58,18 +58,18 @@ _HEAD_SIZE = 64
 if sys.platform != "win32":
     import fcntl
 
-    def _lock(fd: int) -> bool | None:
-        """Take the exclusive lock of a run's file without waiting: False if another
-        process holds it (None where there are no such locks)."""
+    def _lock(fd: int, *, wait: bool = False) -> bool | None:
+        """Take the exclusive lock of a run's file: False if another process holds it and
+        ``wait`` is not set (None where there are no such locks)."""
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return False
         return True
 
 else:  # pragma: no cover - no flock: a run's file is never taken for one whose run is over
 
-    def _lock(fd: int) -> bool | None:
+    def _lock(fd: int, *, wait: bool = False) -> bool | None:
         return None
 
 
@@ -137,7 +137,8 @@ class OutcomeFile:
             _drop_stale(path, digest)  # left by an earlier journal at this path
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
-            if _lock(fd) is False:
+            # a new file: only another send looking at it (``take_over``) can hold it, briefly
+            if _lock(fd, wait=True) is False:
                 raise FileExistsError(f"{path} is in use by another send")
             size = size_for(rows)
             _reserve(fd, size)
