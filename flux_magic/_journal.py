@@ -163,10 +163,21 @@ def _url_digest(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _refusal(path: str, exc: BaseException, tail: str = " Nothing was sent.") -> JournalError:
-    """A clear JournalError for an SQLite or OS error on the journal at ``path``."""
+def _refusal(
+    path: str, exc: BaseException, tail: str = " Nothing was sent.", where: str | None = None
+) -> JournalError:
+    """A clear JournalError for an SQLite or OS error on the journal at ``path`` (``where``:
+    its absolute path, to tell a file that is not SQLite's from a damaged database)."""
     text = str(exc)
     low = text.lower()
+    if where is not None and "not a database" in low:
+        head = _head(where)
+        if head is not None and head != _HEADER:
+            return JournalError(
+                f"journal {path!r} is not an SQLite file (it starts with {head[:8]!r}), so it "
+                "is refused and left as it is; give the path of a flux_magic journal or of a "
+                f"new file.{tail}"
+            )
     if "full" in low or "no space" in low:
         why = (
             f"cannot be written: the disk is full ({text}); free some space or choose another path."
@@ -183,6 +194,16 @@ def _refusal(path: str, exc: BaseException, tail: str = " Nothing was sent.") ->
     return JournalError(f"journal {path!r} {why}{tail}")
 
 
+def _head(where: str) -> bytes | None:
+    """The first bytes of a file SQLite could not read as a database (so no connection holds
+    locks on it), or None."""
+    try:
+        with open(where, "rb") as fh:
+            return fh.read(len(_HEADER))
+    except OSError:
+        return None
+
+
 def _check_file(path: str, where: str) -> bool:
     """Check the path before SQLite touches it; True if a journal file already exists."""
     if os.path.isdir(where):
@@ -196,20 +217,16 @@ def _check_file(path: str, where: str) -> bool:
             f"journal {path!r}: the folder {parent!r} does not exist; create it or choose "
             "another path. Nothing was sent."
         )
-    if not os.path.exists(where):
-        return False
+    # The file is not opened here (its size is enough): a process that opens and closes a
+    # file SQLite has open loses every POSIX lock SQLite holds on it, in every connection of
+    # the process (another thread's send, say), and another process could then fold the WAL
+    # away under them. What SQLite cannot read is worded by ``_refusal``.
     try:
-        with open(where, "rb") as fh:
-            head = fh.read(len(_HEADER))
+        return os.stat(where).st_size > 0
+    except FileNotFoundError:
+        return False
     except OSError as exc:
         raise _refusal(path, exc) from None
-    if head and head != _HEADER:
-        raise JournalError(
-            f"journal {path!r} is not an SQLite file (it starts with {head[:8]!r}), so it is "
-            "refused and left as it is; give the path of a flux_magic journal or of a new "
-            "file. Nothing was sent."
-        )
-    return bool(head)
 
 
 def _check_space(path: str, where: str, rows: int, concurrency: int) -> None:
@@ -369,7 +386,7 @@ def open_journal(
         run_no = int(cur.lastrowid or 0)
     except sqlite3.Error as exc:
         conn.close()
-        raise _refusal(path, exc) from None
+        raise _refusal(path, exc, where=where) from None
     except BaseException:
         conn.close()
         raise
@@ -1008,7 +1025,7 @@ def read_journal(path: str | os.PathLike[str]) -> pd.DataFrame:
         files = (where, _digest(conn))
         rows = sorted(_replay(conn, None, files), key=lambda r: (r[12], r[2], r[0]))
     except sqlite3.Error as exc:
-        raise _refusal(name, exc, "") from None
+        raise _refusal(name, exc, "", where) from None
     finally:
         conn.close()
     return _journal_frame(rows)

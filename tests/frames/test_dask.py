@@ -306,3 +306,26 @@ def test_concurrency_counts_per_worker(client: Any) -> None:
     # a request arrives only after the one before it on the same connection was answered
     most = max(sum(1 for u in times[i:] if u - t < delay * 0.9) for i, t in enumerate(times))
     assert 4 <= most <= 8
+
+
+def test_a_journal_shared_by_partitions_on_threaded_workers(
+    client: Any, rx: Receiver, tmp_path: Any
+) -> None:
+    """Partitions of one send write one journal from 2 processes x 2 threads at once; a second
+    send resumes from it and sends nothing. (Checking a journal by opening its file beside
+    SQLite dropped the SQLite locks of the other thread's send: another process then folded
+    the WAL away under it, and runs were lost.)"""
+    journal = tmp_path / "sends.sqlite"
+    send = flux_magic.endpoint(rx.url, concurrency=8, journal=str(journal))(by_value)
+    first = send(frame(4000, npartitions=8)).compute()
+    assert first["_sent"].eq("true").all()
+    assert rx.count == 4000
+    for _ in range(2):  # everything is on record: nothing goes again
+        again = send(frame(4000, npartitions=8)).compute()
+        assert again["_sent"].eq("true").all()
+        assert rx.count == 4000
+    recorded = flux_magic.read_journal(journal)
+    assert len(recorded) == 4000
+    assert recorded["outcome"].eq("sent").all()
+    assert recorded["run"].nunique() == 8  # one run per partition sent them
+    assert list(tmp_path.glob("sends.sqlite-run*")) == []
