@@ -286,27 +286,30 @@ class Journal:
     """An open, checked journal file, tied to one URL. Use ``open_journal``."""
 
     def __init__(
-        self, conn: sqlite3.Connection, path: str, run_no: int, where: str, digest: bytes
+        self,
+        conn: sqlite3.Connection,
+        path: str,
+        run_no: int,
+        where: str,
+        digest: bytes,
+        scope: str = "",
+        records: dict[tuple[int, int], _Record] | None = None,
     ) -> None:
         self.conn = conn
         self.path = path
         self.run_no = run_no
+        self.scope = scope
+        self._records = records or {}
         #: The journal's absolute path, and what ties an outcome file to this journal.
         self.where = where
         self.digest = digest
 
     def records(self, scope: str) -> dict[tuple[int, int], _Record]:
-        """What the journal holds about the rows of ``scope``, by (content hash, occurrence)."""
-        try:
-            replayed = _replay(self.conn, scope)
-        except JournalError as exc:
-            raise JournalError(f"{exc} Nothing was sent.") from None
-        return {
-            (row[0][1], row[0][2]): _Record(
-                row[4], row[5], bool(row[6]), row[7], row[8], row[9], row[3]
-            )
-            for row in replayed
-        }
+        """What the journal held about the rows of ``scope`` when it was opened, by (content
+        hash, occurrence): replayed (and checked) before this run was recorded."""
+        if scope != self.scope:
+            raise ValueError(f"this journal was opened for scope {self.scope!r}, not {scope!r}")
+        return self._records
 
     def resume(self, run: Run, ids: RowIds, keys: npt.NDArray[np.uint8]) -> Resume:
         """Settle the rows this journal already knows; the others are sent as usual.
@@ -376,8 +379,10 @@ def open_journal(
                 raise _refusal(path, sqlite3.DatabaseError(f"database is corrupt: {problem}"))
         _check_or_create(conn, path, url)
         digest = _digest(conn)
-        try:
-            _fold_ended_runs(conn, where, digest)
+        try:  # every batch of this scope is read (and checked) before anything is written
+            records = _records(conn, scope)
+            if _fold_ended_runs(conn, where, digest):
+                records = _records(conn, scope)
         except JournalError as exc:  # a batch that does not fit together
             raise _refusal(path, sqlite3.DatabaseError(str(exc))) from None
         cur = conn.execute(
@@ -390,7 +395,17 @@ def open_journal(
     except BaseException:
         conn.close()
         raise
-    return Journal(conn, path, run_no, where, digest)
+    return Journal(conn, path, run_no, where, digest, scope, records)
+
+
+def _records(conn: sqlite3.Connection, scope: str) -> dict[tuple[int, int], _Record]:
+    """What the journal holds about the rows of ``scope``, by (content hash, occurrence)."""
+    return {
+        (row[0][1], row[0][2]): _Record(
+            row[4], row[5], bool(row[6]), row[7], row[8], row[9], row[3]
+        )
+        for row in _replay(conn, scope)
+    }
 
 
 def _digest(conn: sqlite3.Connection) -> bytes:
@@ -400,11 +415,13 @@ def _digest(conn: sqlite3.Connection) -> bytes:
     return hashlib.sha256(tag).digest()[:16]
 
 
-def _fold_ended_runs(conn: sqlite3.Connection, where: str, digest: bytes) -> None:
+def _fold_ended_runs(conn: sqlite3.Connection, where: str, digest: bytes) -> bool:
     """Fold into the journal the outcome files of runs that ended without closing it (the
     process was killed, or the journal could not be written at the end): what each row did
     after the run's last commit. A file whose run still writes it is left alone; one that
-    cannot be trusted is kept, unread (its rows stay "outcome unknown")."""
+    cannot be trusted is kept, unread (its rows stay "outcome unknown"). True if it folded
+    any."""
+    folded = False
     ended = conn.execute("SELECT run, rows FROM runs WHERE finished IS NULL").fetchall()
     for run_no, rows in ended:
         taken = take_over(file_for(where, run_no), run_no, rows, digest)
@@ -429,8 +446,10 @@ def _fold_ended_runs(conn: sqlite3.Connection, where: str, digest: bytes) -> Non
                     conn.execute("ROLLBACK")
                 raise
             taken.remove()
+            folded = True
         finally:
             taken.release()
+    return folded
 
 
 #: The ``_error`` of a row whose failure is known from an outcome file: its text was not
@@ -445,9 +464,7 @@ def _open_positions(conn: sqlite3.Connection, run_no: int) -> npt.NDArray[np.int
     for kind, blob in conn.execute(
         "SELECT kind, positions FROM batches WHERE run = ? ORDER BY seq", (run_no,)
     ):
-        if not isinstance(blob, bytes):
-            raise JournalError("database is corrupt: a batch has no positions")
-        (claimed if kind == "claim" else settled).append(np.frombuffer(blob, dtype=_I8))
+        (claimed if kind == "claim" else settled).append(_positions(blob))
     if not claimed:
         return np.zeros(0, dtype=np.int64)
     done = np.concatenate(settled) if settled else np.zeros(0, dtype=np.int64)
@@ -850,10 +867,19 @@ def _packed(values: array[Any]) -> bytes:
     return values.tobytes()
 
 
+def _positions(blob: Any) -> npt.NDArray[np.int64]:
+    """The positions column of a batch, checked to be whole int64 entries."""
+    if not isinstance(blob, bytes) or len(blob) % 8:
+        raise JournalError("database is corrupt: a batch's positions do not fit")
+    return np.frombuffer(blob, dtype=_I8)
+
+
 def _column(blob: Any, dtype: str, n: int, width: int = 1) -> npt.NDArray[Any]:
     """One packed column of a batch, checked to have ``n`` entries."""
     if not isinstance(blob, bytes):
         raise JournalError("database is corrupt: a batch column is missing")
+    if len(blob) % np.dtype(dtype).itemsize:
+        raise JournalError("database is corrupt: a batch column has the wrong length")
     values = np.frombuffer(blob, dtype=dtype if width == 1 else np.uint8)
     if width != 1:
         if len(values) != n * width:
@@ -893,59 +919,70 @@ def _replay(
         "sent, attempts, elapsed, errors FROM batches ORDER BY seq"
     )
     for entry in entries:
-        run_no, kind, at = entry[0], entry[1], entry[2]
-        run_scope = scopes.get(run_no)
+        run_scope = scopes.get(entry[0])
         if run_scope is None or (scope is not None and run_scope != scope):
             continue
-        if not isinstance(entry[3], bytes):
-            raise JournalError("database is corrupt: a batch has no positions")
-        positions = np.frombuffer(entry[3], dtype=_I8)
-        n = len(positions)
-        if kind == "claim":
-            hashes = _column(entry[4], _U8, n).tolist()
-            occurrences = _column(entry[5], _U4, n).tolist()
-            keys = _column(entry[6], "u1", n, 16)
-            labels = _texts(entry[7])
-            if isinstance(labels, dict):
-                first, step = int(labels["start"]), int(labels["step"])
-                names = [str(first + p * step) for p in positions.tolist()]
-            elif isinstance(labels, list) and len(labels) == n:
-                names = [str(x) for x in labels]
-            else:
-                raise JournalError("database is corrupt: a claim's labels do not fit")
-            for i, pos in enumerate(positions.tolist()):
-                identity = (run_scope, hashes[i], occurrences[i])
-                old = latest.get(identity)
-                sends = (old[13] if old is not None else 0) + 1
-                rec = [identity, names[i], pos, keys[i].tobytes(), IN_FLIGHT, 0, 0, "", 0]
-                rec += [math.nan, at, math.nan, run_no, sends]
-                latest[identity] = rec
-                where[run_no, pos] = rec
-        elif kind == "outcome":
-            states = _column(entry[8], "u1", n).tolist()
-            statuses = _column(entry[9], _I4, n).tolist()
-            sent = _column(entry[10], "u1", n).tolist()
-            attempts = _column(entry[11], _I4, n).tolist()
-            elapsed = _column(entry[12], _F8, n).tolist()
-            notes = dict((int(i), str(e)) for i, e in (_texts(entry[13]) or []))
-            for i, pos in enumerate(positions.tolist()):
-                found = where.get((run_no, pos))
-                if found is None:
-                    continue
-                rec = found
-                state = states[i]
-                rec[4] = state
-                rec[7] = notes.get(i, "")
-                rec[11] = at
-                if state == DONE:
-                    rec[5], rec[6], rec[8], rec[9] = statuses[i], sent[i], attempts[i], elapsed[i]
-                    if not attempts[i]:  # a failed mapping: never sent
-                        rec[13] -= 1
-                elif state == NOT_SENT:
-                    rec[13] -= 1
+        try:
+            _replay_one(entry, run_scope, latest, where)
+        except (KeyError, TypeError, ValueError, OverflowError):  # what no journal holds
+            raise JournalError("database is corrupt: a batch does not fit together") from None
     if files is not None:
         _read_files(conn, files, where)
     return list(latest.values())
+
+
+def _replay_one(
+    entry: tuple[Any, ...],
+    run_scope: str,
+    latest: dict[tuple[str, int, int], list[Any]],
+    where: dict[tuple[int, int], list[Any]],
+) -> None:
+    """Apply one batch to the replayed rows (see ``_replay``)."""
+    run_no, kind, at = entry[0], entry[1], entry[2]
+    positions = _positions(entry[3])
+    n = len(positions)
+    if kind == "claim":
+        hashes = _column(entry[4], _U8, n).tolist()
+        occurrences = _column(entry[5], _U4, n).tolist()
+        keys = _column(entry[6], "u1", n, 16)
+        labels = _texts(entry[7])
+        if isinstance(labels, dict):
+            first, step = int(labels["start"]), int(labels["step"])
+            names = [str(first + p * step) for p in positions.tolist()]
+        elif isinstance(labels, list) and len(labels) == n:
+            names = [str(x) for x in labels]
+        else:
+            raise JournalError("database is corrupt: a claim's labels do not fit")
+        for i, pos in enumerate(positions.tolist()):
+            identity = (run_scope, hashes[i], occurrences[i])
+            old = latest.get(identity)
+            sends = (old[13] if old is not None else 0) + 1
+            rec = [identity, names[i], pos, keys[i].tobytes(), IN_FLIGHT, 0, 0, "", 0]
+            rec += [math.nan, at, math.nan, run_no, sends]
+            latest[identity] = rec
+            where[run_no, pos] = rec
+    elif kind == "outcome":
+        states = _column(entry[8], "u1", n).tolist()
+        statuses = _column(entry[9], _I4, n).tolist()
+        sent = _column(entry[10], "u1", n).tolist()
+        attempts = _column(entry[11], _I4, n).tolist()
+        elapsed = _column(entry[12], _F8, n).tolist()
+        notes = dict((int(i), str(e)) for i, e in (_texts(entry[13]) or []))
+        for i, pos in enumerate(positions.tolist()):
+            found = where.get((run_no, pos))
+            if found is None:
+                continue
+            rec = found
+            state = states[i]
+            rec[4] = state
+            rec[7] = notes.get(i, "")
+            rec[11] = at
+            if state == DONE:
+                rec[5], rec[6], rec[8], rec[9] = statuses[i], sent[i], attempts[i], elapsed[i]
+                if not attempts[i]:  # a failed mapping: never sent
+                    rec[13] -= 1
+            elif state == NOT_SENT:
+                rec[13] -= 1
 
 
 def _read_files(
@@ -1023,7 +1060,11 @@ def read_journal(path: str | os.PathLike[str]) -> pd.DataFrame:
         if problem != "ok":
             raise _refusal(name, sqlite3.DatabaseError(f"database is corrupt: {problem}"), "")
         files = (where, _digest(conn))
-        rows = sorted(_replay(conn, None, files), key=lambda r: (r[12], r[2], r[0]))
+        try:
+            replayed = _replay(conn, None, files)
+        except JournalError as exc:  # a batch that does not fit together
+            raise _refusal(name, sqlite3.DatabaseError(str(exc)), "") from None
+        rows = sorted(replayed, key=lambda r: (r[12], r[2], r[0]))
     except sqlite3.Error as exc:
         raise _refusal(name, exc, "", where) from None
     finally:

@@ -223,3 +223,30 @@ def test_a_journal_of_another_format_version_is_refused(rx: Receiver, tmp_path: 
     assert path.read_bytes() == before
     with pytest.raises(JournalError, match="written by another version"):
         flux_magic.read_journal(path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "column", "value"),
+    [
+        ("claim", "positions", b"\x00\x01\x02\x03\x04\x05\x06"),  # not whole int64s
+        ("claim", "labels", '{"start": "x", "step": 1}'),  # a range index that is not one
+        ("outcome", "errors", "[1, 2]"),  # error notes that are not [index, text] pairs
+        ("outcome", "statuses", b"\x00"),  # a column of the wrong length
+    ],
+)
+def test_a_batch_that_does_not_fit_together_is_refused(
+    rx: Receiver, tmp_path: Path, kind: str, column: str, value: object
+) -> None:
+    """A journal whose SQLite file is sound but whose batches hold what no journal writes:
+    refused before anything is written to it, and by ``read_journal``."""
+    path = tmp_path / "sends.sqlite"
+    flux_magic.endpoint(rx.url, journal=str(path))(body)(frame(5))
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"UPDATE batches SET {column} = ? WHERE kind = ?", (value, kind))
+    conn.close()
+    before = path.read_bytes()
+    message = refused(rx, path, "is damaged")
+    assert "does not fit" in message or "wrong length" in message, message
+    assert path.read_bytes() == before
+    with pytest.raises(JournalError, match="is damaged"):
+        flux_magic.read_journal(path)
