@@ -1028,6 +1028,11 @@ def read_journal(path: str | os.PathLike[str]) -> pd.DataFrame:
     (UTC: recorded before the request left / when its outcome was known), ``run`` (which run
     of this journal sent it last) and ``sends`` (how many runs sent it).
 
+    The rows of a run still sending, or killed and not folded yet (the next send with this
+    journal folds it), come from the run's outcome file (``<journal>-run<N>``), read as it is
+    and left alone: their ``finished_at`` is empty until a commit records it. Nothing is
+    written: a journal can be read while a send writes it.
+
     Examples
     --------
     >>> import flux_magic
