@@ -56,7 +56,6 @@ import threading
 import time
 from array import array
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -230,8 +229,8 @@ def _check_file(path: str, where: str) -> bool:
 
 
 def _check_space(path: str, where: str, rows: int, concurrency: int) -> None:
-    # the WAL grows by a page or two per commit (about one per concurrency // 2 rows) until
-    # SQLite checkpoints it, every WAL_PAGES pages
+    # the WAL grows by a page or two per commit until SQLite checkpoints it, every WAL_PAGES
+    # pages; counted generously, as a commit per concurrency // 2 rows (there are far fewer)
     commits = rows // max(1, concurrency // 2) + 2
     needed = rows * BYTES_PER_ROW + size_for(rows) + min(2 * commits, WAL_PAGES) * 4096 + 64 * 1024
     try:
@@ -298,18 +297,13 @@ class Journal:
         self.conn = conn
         self.path = path
         self.run_no = run_no
+        #: What the journal held about the rows of ``scope`` when it was opened, by (content
+        #: hash, occurrence): replayed (and checked) before this run was recorded.
         self.scope = scope
-        self._records = records or {}
+        self.records = records or {}
         #: The journal's absolute path, and what ties an outcome file to this journal.
         self.where = where
         self.digest = digest
-
-    def records(self, scope: str) -> dict[tuple[int, int], _Record]:
-        """What the journal held about the rows of ``scope`` when it was opened, by (content
-        hash, occurrence): replayed (and checked) before this run was recorded."""
-        if scope != self.scope:
-            raise ValueError(f"this journal was opened for scope {self.scope!r}, not {scope!r}")
-        return self._records
 
     def resume(self, run: Run, ids: RowIds, keys: npt.NDArray[np.uint8]) -> Resume:
         """Settle the rows this journal already knows; the others are sent as usual.
@@ -320,7 +314,7 @@ class Journal:
         Rows never sent, or whose recorded outcome is a failure, are sent again.
         """
         found = Resume(self.path)
-        records = self.records(ids.scope)
+        records = self.records
         if not records:
             return found
         retry_unknown = run.options.retry_unknown
@@ -495,6 +489,19 @@ def _from_file(
     )
 
 
+def _text_lost(
+    states: npt.NDArray[Any],
+    sent: npt.NDArray[Any],
+    attempts: npt.NDArray[Any],
+    statuses: npt.NDArray[Any],
+) -> npt.NDArray[np.bool_]:
+    """Rows known from an outcome file to have failed with an error text the file has no
+    room for: a failure with an answer has none beyond its status; one without (refused,
+    reset, timed out) had one, not committed yet."""
+    lost: npt.NDArray[np.bool_] = (states == DONE) & (sent == 0) & (attempts > 0) & (statuses == 0)
+    return lost
+
+
 def _file_batch(
     conn: sqlite3.Connection, run_no: int, outcomes: Outcomes
 ) -> tuple[Any, ...] | None:
@@ -505,9 +512,7 @@ def _file_batch(
     )
     if not len(positions):
         return None
-    # a failure with an answer (a status) has no text beyond its status: only a failure
-    # without one (refused, reset, timed out) had a text, lost unless committed
-    failed = np.flatnonzero((states == DONE) & (sent == 0) & (attempts > 0) & (statuses == 0))
+    failed = np.flatnonzero(_text_lost(states, sent, attempts, statuses))
     notes = [[int(i), _LOST_ERROR] for i in failed.tolist()]
     return (
         positions.astype(_I8).tobytes(),
@@ -762,22 +767,24 @@ class JournalWriter:
         """The columns of an outcome batch, gathered from the ledger (``positions`` then
         everything after the claim columns)."""
         run = self.run
+        status, error, elapsed = run.status, run.error, run.elapsed
         n = len(at)
-        # one C call per column (itemgetter of one position gives the item, not a tuple)
-        get = itemgetter(*at) if n > 1 else lambda column: (column[at[0]],)
-        statuses = get(run.status)
+        statuses = [status[p] for p in at]
         sent = bytearray(map(self._sent.__getitem__, statuses))
-        errors = get(run.error)
+        errors = [error[p] for p in at]
         notes: list[tuple[int, str]] | None = None
         if any(errors):
             notes = [(i, e) for i, e in enumerate(errors) if e]
             for i, _ in notes:
                 sent[i] = 0
         answer = run.answer
-        if answer is not None and any(said := get(answer)):  # said inside a sent answer
-            errors = tuple(e or a for e, a in zip(errors, said, strict=True))
+        if answer is not None and any(answer[p] for p in at):  # said inside a sent answer
+            errors = [e or answer[p] for e, p in zip(errors, at, strict=True)]
             notes = [(i, e) for i, e in enumerate(errors) if e]
-        tries = array("i", get(run.attempts)) if run.attempts is not None else array("i", _ONE) * n
+        if run.attempts is not None:
+            tries = array("i", [run.attempts[p] for p in at])
+        else:
+            tries = array("i", _ONE) * n
         for i in failed:
             tries[i] = 0
         return (
@@ -787,7 +794,7 @@ class JournalWriter:
             _packed(array("i", statuses)),
             bytes(sent),
             _packed(tries),
-            _packed(array("d", get(run.elapsed))),
+            _packed(array("d", [elapsed[p] for p in at])),
             json.dumps(notes) if notes else None,
         )
 
@@ -1001,14 +1008,15 @@ def _read_files(
         }
         positions = np.array(sorted(recs), dtype=np.int64)
         columns = _from_file(found, positions)
-        for pos, state, status, sent, attempts, elapsed in zip(
-            *(column.tolist() for column in columns), strict=True
+        lost = _text_lost(columns[1], columns[3], columns[4], columns[2])
+        for pos, state, status, sent, attempts, elapsed, no_text in zip(
+            *(column.tolist() for column in (*columns, lost)), strict=True
         ):
             rec = recs[pos]
             rec[4] = state
             if state == DONE:
                 rec[5], rec[6], rec[8], rec[9] = status, sent, attempts, elapsed
-                if not sent and attempts and not status:
+                if no_text:
                     rec[7] = "failed (its error's text is not recorded yet)"
             elif state == NOT_SENT:
                 rec[13] -= 1

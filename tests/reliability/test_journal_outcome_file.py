@@ -77,8 +77,10 @@ def served() -> tuple[Receiver, Arrivals]:
         yield rx, arrivals
 
 
-def _killed_run(url: str, journal: Path) -> None:
-    """Run the child until it kills itself mid-send."""
+def _killed_run(url: str, folder: Path) -> tuple[Path, Path]:
+    """Run the child until it kills itself mid-send, with the journal ``sends.sqlite`` in
+    ``folder``; the journal's path, and the killed run's outcome file."""
+    journal = folder / "sends.sqlite"
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env = dict(os.environ, PYTHONPATH=path)
     args = [url, str(journal), str(ROWS), str(CONCURRENCY), str(KILL_AT)]
@@ -86,6 +88,7 @@ def _killed_run(url: str, journal: Path) -> None:
         [sys.executable, "-c", CHILD, *args], env=env, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    return journal, folder / "sends.sqlite-run1"
 
 
 def _send(url: str, journal: Path, rows: int = ROWS) -> pd.DataFrame:
@@ -99,9 +102,7 @@ def test_a_killed_run_leaves_its_outcomes_and_the_next_send_folds_them(
     served: tuple[Receiver, Arrivals], tmp_path: Path
 ) -> None:
     rx, arrivals = served
-    journal = tmp_path / "sends.sqlite"
-    _killed_run(rx.url, journal)
-    left = tmp_path / "sends.sqlite-run1"
+    journal, left = _killed_run(rx.url, tmp_path)
     assert left.exists(), "the killed run's outcome file stays"
 
     # read_journal reads the file as it is, and changes nothing
@@ -146,8 +147,7 @@ def test_the_fold_keeps_what_the_file_said(
     served: tuple[Receiver, Arrivals], tmp_path: Path
 ) -> None:
     rx, _ = served
-    journal = tmp_path / "sends.sqlite"
-    _killed_run(rx.url, journal)
+    journal, _ = _killed_run(rx.url, tmp_path)
     before = flux_magic.read_journal(journal)
     _send(rx.url, journal, rows=0)  # opens the journal, so folds the killed run; sends nothing
     with sqlite3.connect(journal) as conn:
@@ -173,9 +173,7 @@ def test_a_damaged_outcome_file_is_not_trusted(
     served: tuple[Receiver, Arrivals], tmp_path: Path
 ) -> None:
     rx, _ = served
-    journal = tmp_path / "sends.sqlite"
-    _killed_run(rx.url, journal)
-    left = tmp_path / "sends.sqlite-run1"
+    journal, left = _killed_run(rx.url, tmp_path)
     trusted = Counter(flux_magic.read_journal(journal)["outcome"])
     data = bytearray(left.read_bytes())
     data[0:8] = b"garbage!"
@@ -195,9 +193,7 @@ def test_the_file_of_a_run_still_sending_is_left_alone(
     served: tuple[Receiver, Arrivals], tmp_path: Path
 ) -> None:
     rx, _ = served
-    journal = tmp_path / "sends.sqlite"
-    _killed_run(rx.url, journal)
-    left = tmp_path / "sends.sqlite-run1"
+    journal, left = _killed_run(rx.url, tmp_path)
     before = left.read_bytes()
     trusted = Counter(flux_magic.read_journal(journal)["outcome"])
     fd = os.open(left, os.O_RDONLY)
@@ -217,14 +213,13 @@ def test_a_file_in_the_way_of_a_run_outcome_file(
     served: tuple[Receiver, Arrivals], tmp_path: Path
 ) -> None:
     rx, arrivals = served
-    journal = tmp_path / "sends.sqlite"
     # an outcome file left by an earlier journal at this path (deleted since): replaced
-    _killed_run(rx.url, journal)
+    journal, left = _killed_run(rx.url, tmp_path)
     for name in ("sends.sqlite", "sends.sqlite-wal", "sends.sqlite-shm"):
         (tmp_path / name).unlink(missing_ok=True)
     result = _send(rx.url, journal)
     assert (result["_sent"] == "true").sum() == ROWS - 2 * ROWS // 10
-    assert not (tmp_path / "sends.sqlite-run1").exists()
+    assert not left.exists()
     # a file that is not an outcome file: refused before anything is sent
     other = tmp_path / "other.sqlite"
     (tmp_path / "other.sqlite-run1").write_text("my notes")
